@@ -1,0 +1,28 @@
+# `make demo`: set everything up and run onrecord on the bundled samples. `make test`: the test suite.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ONRECORD := $(VENV)/bin/onrecord
+DEMO_ARCHIVE ?= demo-archive
+
+.PHONY: demo test install clean
+
+demo: install
+	$(ONRECORD) --archive $(DEMO_ARCHIVE) ingest samples/
+	$(ONRECORD) --archive $(DEMO_ARCHIVE) list
+
+test: install
+	$(PY) -m pytest
+
+install: $(VENV)/.installed
+
+# torch first and pinned: that release has a CPU build on this machine's disk; a bare `torch`
+# (pulled in by sentence-transformers) would download a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(DEMO_ARCHIVE)

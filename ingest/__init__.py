@@ -1,0 +1,1 @@
+"""Media, URLs and transcript files -> segments with word timings -> chunks -> the archive."""

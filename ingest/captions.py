@@ -1,0 +1,81 @@
+"""Transcript files imported without ASR: WebVTT (with <v Speaker> voice tags), SRT, onrecord JSON."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+from search.models import Segment, Transcript, segment_from_json
+from search.timefmt import parse_timestamp
+
+_TIMING = re.compile(r"^\s*(\S+)\s+-->\s+(\S+)")
+_VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
+_TAG = re.compile(r"</?[^>]*>")
+
+
+class CaptionError(ValueError):
+    """A transcript file that cannot be parsed; the message names the line."""
+
+
+def parse_vtt(text: str, title: str) -> Transcript:
+    lines = text.lstrip("\ufeff").splitlines()
+    if not lines or not lines[0].startswith("WEBVTT"):
+        raise CaptionError("not a WebVTT file (first line is not 'WEBVTT')")
+    return Transcript(title=title, segments=_parse_cues(lines))
+
+
+def parse_srt(text: str, title: str) -> Transcript:
+    return Transcript(title=title, segments=_parse_cues(text.lstrip("\ufeff").splitlines()))
+
+
+def parse_json(text: str, title: str) -> Transcript:
+    """onrecord's own export (its interview id is read by `sources.content_id`)."""
+    try:
+        data = json.loads(text)
+        info = data.get("interview") or {}
+        segments = [segment_from_json(s) for s in data["segments"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CaptionError(f"not an onrecord JSON export ({exc.__class__.__name__}: {exc})") from exc
+    transcript = Transcript(title=info.get("title") or title, language=info.get("language"),
+                            date=info.get("date"), media=info.get("media"), segments=segments)
+    return transcript
+
+
+def _parse_cues(lines: list[str]) -> list[Segment]:
+    segments: list[Segment] = []
+    i = 0
+    while i < len(lines):
+        match = _TIMING.match(lines[i])
+        if not match:
+            if "-->" in lines[i]:
+                raise CaptionError(f"line {i + 1}: bad cue timing {lines[i].strip()!r}")
+            i += 1  # header, cue id, NOTE/STYLE blocks, SRT counters
+            continue
+        try:
+            start, end = parse_timestamp(match.group(1)), parse_timestamp(match.group(2))
+        except ValueError:
+            raise CaptionError(f"line {i + 1}: bad cue timing {lines[i].strip()!r}") from None
+        if end < start:
+            raise CaptionError(f"line {i + 1}: cue ends before it starts")
+        i += 1
+        body: list[str] = []
+        while i < len(lines) and lines[i].strip():
+            body.append(lines[i])
+            i += 1
+        segment = _cue_segment(start, end, body)
+        if segment:
+            segments.append(segment)
+    if not segments:
+        raise CaptionError("no cues found")
+    return segments
+
+
+def _cue_segment(start: float, end: float, body: list[str]) -> Segment | None:
+    raw = " ".join(line.strip() for line in body)
+    voice = _VOICE.search(raw)
+    text = html.unescape(_TAG.sub("", raw))
+    text = " ".join(text.split())
+    if not text:
+        return None
+    return Segment(start=start, end=end, text=text, speaker=voice.group(1).strip() if voice else None)

@@ -1,0 +1,69 @@
+"""URLs -> a local audio file through yt-dlp (audio only), keeping the original URL and title."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from search.errors import SourceError
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    path: Path
+    title: str | None
+    date: str | None  # YYYY-MM-DD
+    url: str  # the page URL to deep-link to
+
+
+def download_audio(url: str, folder: Path) -> Download:
+    import yt_dlp
+
+    options = {
+        "format": "bestaudio/best",
+        "outtmpl": str(folder / "media.%(ext)s"),
+        "quiet": True,
+        "no_warnings": True,
+        "noprogress": True,
+        "noplaylist": True,
+        "socket_timeout": 20,
+        "retries": 1,
+        "fragment_retries": 1,
+        "logger": _SilentLogger(),
+    }
+    try:
+        with yt_dlp.YoutubeDL(options) as ydl:
+            info = ydl.extract_info(url, download=True)
+            path = Path(ydl.prepare_filename(info))
+    except yt_dlp.utils.YoutubeDLError as exc:
+        raise SourceError(_clean(str(exc))) from exc
+    if not path.exists():
+        found = sorted(folder.glob("media.*"))
+        if not found:
+            raise SourceError("download produced no file")
+        path = found[0]
+    upload = info.get("upload_date") or ""
+    date = f"{upload[:4]}-{upload[4:6]}-{upload[6:8]}" if re.fullmatch(r"\d{8}", upload) else None
+    title = info.get("title")
+    if info.get("extractor") == "generic" and title == info.get("id"):
+        title = None  # the generic extractor "titles" a bare file URL with its file name stem
+    return Download(path=path, title=title, date=date, url=info.get("webpage_url") or url)
+
+
+def _clean(message: str) -> str:
+    message = re.sub(r"\x1b\[[0-9;]*m", "", message)
+    message = message.removeprefix("ERROR: ").strip().splitlines()[0] if message.strip() else "download failed"
+    return re.sub(r"^\[[^\]]+\]\s*", "", message)
+
+
+class _SilentLogger:
+    """Errors come back as exceptions; nothing yt-dlp says should reach the terminal."""
+
+    def debug(self, msg: str) -> None: ...
+
+    def info(self, msg: str) -> None: ...
+
+    def warning(self, msg: str) -> None: ...
+
+    def error(self, msg: str) -> None: ...

@@ -1,0 +1,196 @@
+"""One source at a time: identify, skip if present, transcribe or parse, stage, commit.
+
+Pages and chunks are staged as segments stream in; the interview record is written last, so a crash
+or Ctrl-C leaves nothing visible, and the next run discards the leftovers and completes the interview.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from search.iterutil import batched
+from pathlib import Path
+from typing import Iterable, Iterator, Protocol
+
+from search.archive import PAGE_SIZE, Archive
+from search.chunking import chunk_segments
+from search.embedder import Embedder
+from search.errors import OnrecordError
+from search.models import Interview, Segment, Transcript
+from search.timefmt import day_number
+
+from .captions import CaptionError, parse_json, parse_srt, parse_vtt
+from .fetch import download_audio
+from .media import MediaError, probe
+from .sources import Source, content_id
+from .transcribe import Transcriber
+
+EMBED_BATCH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    source: str
+    interview_id: str | None
+    status: str  # "added" | "skipped" | "failed"
+    error: str | None = None
+    duration: float | None = None
+    title: str | None = None
+
+    def as_json(self) -> dict:
+        return {"source": self.source, "interview_id": self.interview_id, "status": self.status,
+                "error": self.error, "duration": self.duration}
+
+
+class Progress(Protocol):
+    def started(self, source: str, total: float | None) -> None: ...
+
+    def advanced(self, seconds: float) -> None: ...
+
+
+class _NoProgress:
+    def started(self, source: str, total: float | None) -> None: ...
+
+    def advanced(self, seconds: float) -> None: ...
+
+
+@dataclass(slots=True)
+class _Stats:
+    segments: int = 0
+    chunks: int = 0
+    end: float = 0.0
+    speakers: dict[str, None] = field(default_factory=dict)  # ordered set
+
+
+class Ingestor:
+    def __init__(self, archive: Archive, transcriber: Transcriber, embedder: Embedder, *,
+                 progress: Progress | None = None, title: str | None = None):
+        self.archive = archive
+        self.transcriber = transcriber
+        self.embedder = embedder
+        self.progress = progress or _NoProgress()
+        self.title = title
+        self._warming: threading.Thread | None = None
+        if archive.embed_model and archive.embed_model != embedder.name:
+            raise OnrecordError(f"the archive is indexed with {archive.embed_model!r}, not {embedder.name!r}; "
+                                f"run `onrecord reindex --embed-model {embedder.name}` to switch")
+
+    def run(self, sources: Iterable[Source]) -> Iterator[IngestResult]:
+        for source in sources:
+            yield self.ingest(source)
+
+    def _warm_embedder(self) -> None:
+        """Load the embedder while Whisper works; both are needed before the first chunk is stored."""
+        if self._warming is None:
+            self._warming = threading.Thread(target=self._load_quietly, daemon=True)
+            self._warming.start()
+
+    def _load_quietly(self) -> None:
+        try:
+            self.embedder.max_tokens
+        except Exception:  # noqa: BLE001 - the main thread hits the same error and reports it
+            pass
+
+    def ingest(self, source: Source) -> IngestResult:
+        if source.error:
+            return IngestResult(source.ref, None, "failed", source.error)
+        try:
+            interview_id = content_id(source)
+        except OSError as exc:
+            return IngestResult(source.ref, None, "failed", exc.strerror or str(exc))
+        try:
+            if self.archive.has(interview_id):
+                existing = self.archive.get(interview_id)
+                return IngestResult(source.ref, interview_id, "skipped", None, existing.duration, existing.title)
+            interview = self._ingest_new(source, interview_id)
+        except (OnrecordError, MediaError, CaptionError) as exc:
+            return IngestResult(source.ref, interview_id, "failed", str(exc))
+        except OSError as exc:
+            return IngestResult(source.ref, interview_id, "failed", exc.strerror or str(exc))
+        return IngestResult(source.ref, interview.id, "added", None, interview.duration, interview.title)
+
+    def _ingest_new(self, source: Source, interview_id: str) -> Interview:
+        if source.kind == "transcript":
+            return self._from_transcript_file(source, interview_id)
+        if source.kind == "url":
+            with tempfile.TemporaryDirectory(prefix="onrecord-") as folder:
+                download = download_audio(source.url, Path(folder))
+                return self._from_media(source, interview_id, download.path, media=download.url,
+                                        title=download.title, date=download.date)
+        return self._from_media(source, interview_id, source.path, media=str(source.path.resolve()))
+
+    def _from_media(self, source: Source, interview_id: str, path: Path, *, media: str,
+                    title: str | None = None, date: str | None = None) -> Interview:
+        if path.stat().st_size == 0:
+            raise MediaError("empty file (0 bytes)")
+        info = probe(path)
+        self.progress.started(source.ref, info.duration)
+        self._warm_embedder()
+        transcription = self.transcriber.transcribe(path)
+        if info.duration and transcription.duration < 0.9 * info.duration - 1:
+            raise MediaError(f"truncated or corrupt: decoded {transcription.duration:.0f} s "
+                             f"of the {info.duration:.0f} s the file declares")
+        meta = Transcript(title=self.title or title or info.title or Path(source.ref).stem,
+                          language=transcription.language, duration=transcription.duration,
+                          date=date or info.date, media=media)
+        return self._store(source, interview_id, meta, transcription.segments)
+
+    def _from_transcript_file(self, source: Source, interview_id: str) -> Interview:
+        try:
+            text = source.path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise CaptionError("not UTF-8 text") from None
+        stem = source.path.stem
+        suffix = source.path.suffix.lower()
+        if suffix == ".json":
+            transcript = parse_json(text, stem)
+        else:
+            transcript = (parse_vtt if suffix == ".vtt" else parse_srt)(text, stem)
+        transcript.title = self.title or transcript.title
+        transcript.duration = max(s.end for s in transcript.segments)
+        self.progress.started(source.ref, transcript.duration)
+        return self._store(source, interview_id, transcript, iter(transcript.segments))
+
+    def _store(self, source: Source, interview_id: str, meta: Transcript, segments: Iterator[Segment]) -> Interview:
+        archive = self.archive
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        day = day_number(meta.date) or day_number(created)
+        archive.discard_staged(interview_id)
+        if not archive.embed_model:
+            archive.set_embed_model(self.embedder.name)
+        stats = _Stats()
+        recorded = self._record_pages(interview_id, segments, stats)
+        chunks = chunk_segments(recorded, self.embedder.count_tokens, self.embedder.max_tokens)
+        for batch in batched(chunks, EMBED_BATCH):
+            archive.stage_chunks(interview_id, batch, self.embedder.embed([c.text for c in batch]), day=day)
+            stats.chunks += len(batch)
+        if not stats.segments:
+            archive.discard_staged(interview_id)
+            raise MediaError("no speech found" if source.kind != "transcript" else "no cues found")
+        interview = Interview(
+            id=interview_id, title=meta.title, source=source.ref, kind=source.kind, media=meta.media,
+            duration=round(max(meta.duration, stats.end), 3), language=meta.language,
+            speakers=tuple(stats.speakers), segments=stats.segments, chunks=stats.chunks,
+            created=created, date=meta.date)
+        archive.commit(interview)
+        return interview
+
+    def _record_pages(self, interview_id: str, segments: Iterator[Segment], stats: _Stats) -> Iterator[Segment]:
+        """Pass segments through while staging them page by page and reporting progress."""
+        page: list[Segment] = []
+        for segment in segments:
+            page.append(segment)
+            stats.segments += 1
+            stats.end = max(stats.end, segment.end)
+            if segment.speaker:
+                stats.speakers[segment.speaker] = None
+            if len(page) == PAGE_SIZE:
+                self.archive.stage_pages(interview_id, stats.segments // PAGE_SIZE - 1, [page])
+                page = []
+            self.progress.advanced(segment.end)
+            yield segment
+        if page:
+            self.archive.stage_pages(interview_id, (stats.segments - 1) // PAGE_SIZE, [page])
+

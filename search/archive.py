@@ -1,0 +1,193 @@
+"""The archive: every piece of state lives in Chroma, so one Chroma server can serve a whole team.
+
+Collections
+- ``onrecord-meta``: one record holding the schema version and the embedding model in use.
+- ``onrecord-interviews``: one record per *complete* interview; its document is the interview's JSON.
+  Writing this record is the commit point: readers only ever see interviews listed here.
+- ``onrecord-transcripts``: the segments (with word timings), in pages of PAGE_SIZE segments.
+- ``onrecord-chunks-<digest>-<n>``: retrieval chunks with their embeddings. The meta record names the
+  active one; `reindex` builds a new one beside it and then switches, so a crash mid-reindex loses nothing.
+
+Chroma needs a vector for every record; the metadata-only collections store a constant 1-d vector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from .iterutil import batched
+from typing import Iterable, Iterator, Sequence
+
+from .errors import NotFound, OnrecordError
+from .models import Chunk, Interview, Segment, segment_from_json, segment_to_json
+
+SCHEMA_VERSION = 1
+PAGE_SIZE = 200
+_META, _INTERVIEWS, _TRANSCRIPTS = "onrecord-meta", "onrecord-interviews", "onrecord-transcripts"
+_NO_VECTOR = [1.0]
+
+
+def chunks_collection_name(embed_model: str, generation: int = 0) -> str:
+    return f"onrecord-chunks-{hashlib.sha256(embed_model.encode()).hexdigest()[:12]}-{generation}"
+
+
+def page_id(interview_id: str, page: int) -> str:
+    return f"{interview_id}-p{page:05d}"
+
+
+def chunk_id(interview_id: str, index: int) -> str:
+    return f"{interview_id}-c{index:05d}"
+
+
+class Archive:
+    """The archive over an injected Chroma client (persistent, HTTP or in-memory)."""
+
+    def __init__(self, client, *, location: str = ""):
+        self.client = client
+        self.location = location
+        self._meta = self._collection(_META)
+        self.interviews = self._collection(_INTERVIEWS)
+        self.transcripts = self._collection(_TRANSCRIPTS)
+        self._check_schema()
+
+    # -- archive-wide state -------------------------------------------------------------------
+
+    def _collection(self, name: str):
+        return self.client.get_or_create_collection(name, embedding_function=None,
+                                                    metadata={"hnsw:space": "cosine"})
+
+    def _meta_record(self) -> dict:
+        got = self._meta.get(ids=["archive"], include=["metadatas"])
+        return dict(got["metadatas"][0]) if got["ids"] else {}
+
+    def _check_schema(self) -> None:
+        meta = self._meta_record()
+        if not meta:
+            self._meta.upsert(ids=["archive"], metadatas=[{"schema": SCHEMA_VERSION}], embeddings=[_NO_VECTOR])
+        elif int(meta.get("schema", 0)) > SCHEMA_VERSION:
+            raise OnrecordError(
+                f"archive {self.location} has schema {meta['schema']}, newer than this onrecord "
+                f"understands ({SCHEMA_VERSION}); upgrade onrecord (pip install -U onrecord)")
+
+    @property
+    def embed_model(self) -> str | None:
+        return self._meta_record().get("embed_model")
+
+    @property
+    def generation(self) -> int:
+        return int(self._meta_record().get("generation", 0))
+
+    def set_embed_model(self, name: str, generation: int = 0) -> None:
+        """Switch (in one write) which embedding model and chunks collection readers use."""
+        meta = self._meta_record() | {"embed_model": name, "generation": generation,
+                                      "chunks_collection": chunks_collection_name(name, generation),
+                                      "schema": SCHEMA_VERSION}
+        self._meta.upsert(ids=["archive"], metadatas=[meta], embeddings=[_NO_VECTOR])
+
+    def chunks(self, collection: str | None = None):
+        name = collection or self._meta_record().get("chunks_collection")
+        if not name:
+            raise OnrecordError("the archive has no embedding model yet: ingest something first")
+        return self._collection(name)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def list(self) -> list[Interview]:
+        got = self.interviews.get(include=["documents"])
+        items = [_interview_from_doc(doc) for doc in got["documents"]]
+        return sorted(items, key=lambda i: (i.created, i.id))
+
+    def has(self, interview_id: str) -> bool:
+        return bool(self.interviews.get(ids=[interview_id], include=[])["ids"])
+
+    def get(self, interview_id: str) -> Interview:
+        got = self.interviews.get(ids=[interview_id], include=["documents"])
+        if not got["ids"]:
+            raise NotFound(f"no interview {interview_id!r} in the archive")
+        return _interview_from_doc(got["documents"][0])
+
+    def resolve(self, ref: str) -> Interview:
+        """An interview by id, unique id prefix (like git), or exact title."""
+        ref = ref.strip()
+        if ref and self.has(ref):
+            return self.get(ref)
+        matches = [i for i in self.list() if ref and (i.id.startswith(ref) or i.title == ref)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise NotFound(f"no interview matches {ref!r} (see `onrecord list`)")
+        raise NotFound(f"{ref!r} is ambiguous: " + ", ".join(f"{m.id} ({m.title})" for m in matches[:5]))
+
+    def segments(self, interview: Interview) -> Iterator[Segment]:
+        """The transcript in order, one page at a time."""
+        pages = -(-interview.segments // PAGE_SIZE)
+        for ids in batched(range(pages), 50):
+            got = self.transcripts.get(ids=[page_id(interview.id, p) for p in ids],
+                                       include=["documents", "metadatas"])
+            ordered = sorted(zip(got["metadatas"], got["documents"]), key=lambda md: md[0]["page"])
+            if len(ordered) != len(ids):
+                raise OnrecordError(f"interview {interview.id}: transcript pages are missing; re-ingest it")
+            for _, doc in ordered:
+                yield from (segment_from_json(s) for s in json.loads(doc))
+
+    # -- writing: stage pages and chunks, then commit the interview record ----------------------
+
+    def discard_staged(self, interview_id: str) -> None:
+        """Drop what a crashed or interrupted ingest of this interview left behind."""
+        self.transcripts.delete(where={"interview_id": interview_id})
+        if self.embed_model:
+            self.chunks().delete(where={"interview_id": interview_id})
+
+    def stage_pages(self, interview_id: str, first_page: int, pages: Sequence[Sequence[Segment]]) -> None:
+        self.transcripts.upsert(
+            ids=[page_id(interview_id, first_page + n) for n in range(len(pages))],
+            documents=[json.dumps([segment_to_json(s) for s in page], ensure_ascii=False) for page in pages],
+            metadatas=[{"interview_id": interview_id, "page": first_page + n} for n in range(len(pages))],
+            embeddings=[_NO_VECTOR] * len(pages),
+        )
+
+    def stage_chunks(self, interview_id: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]],
+                     *, day: int, collection: str | None = None) -> None:
+        if not chunks:
+            return
+        self.chunks(collection).upsert(
+            ids=[chunk_id(interview_id, c.index) for c in chunks],
+            documents=[c.text for c in chunks],
+            metadatas=[_chunk_metadata(interview_id, c, day) for c in chunks],
+            embeddings=[list(v) for v in vectors],
+        )
+
+    def commit(self, interview: Interview) -> None:
+        self.interviews.upsert(ids=[interview.id], documents=[json.dumps(interview.as_json(), ensure_ascii=False)],
+                               metadatas=[{"created": interview.created, "kind": interview.kind}],
+                               embeddings=[_NO_VECTOR])
+
+    def delete(self, interview_id: str) -> None:
+        self.interviews.delete(ids=[interview_id])  # invisible first, then the rest
+        self.discard_staged(interview_id)
+
+    def drop_collection(self, name: str) -> None:
+        try:
+            self.client.delete_collection(name)
+        except Exception:  # noqa: BLE001 - Chroma raises different types per backend for "not there"
+            pass
+
+
+def _chunk_metadata(interview_id: str, chunk: Chunk, day: int) -> dict:
+    meta = {"interview_id": interview_id, "index": chunk.index, "start": chunk.start, "end": chunk.end,
+            "first_segment": chunk.first_segment, "last_segment": chunk.last_segment, "day": day}
+    if chunk.speaker:
+        meta["speaker"] = chunk.speaker
+    return meta
+
+
+def _interview_from_doc(doc: str) -> Interview:
+    data = json.loads(doc)
+    data["speakers"] = tuple(data.get("speakers") or ())
+    fields = Interview.__dataclass_fields__
+    return Interview(**{k: v for k, v in data.items() if k in fields})
+
+
+def iter_pages(segments: Iterable[Segment]) -> Iterator[list[Segment]]:
+    for page in batched(segments, PAGE_SIZE):
+        yield list(page)

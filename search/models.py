@@ -1,0 +1,109 @@
+"""Typed value objects that cross module lines. Times are float seconds everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One transcript segment (an ASR segment or a caption cue)."""
+
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A retrieval window: consecutive segments of one speaker that fit the embedder."""
+
+    index: int
+    start: float
+    end: float
+    text: str
+    speaker: str | None
+    first_segment: int
+    last_segment: int
+
+
+@dataclass(frozen=True, slots=True)
+class Interview:
+    """An interview's metadata as stored in (and listed from) the archive."""
+
+    id: str
+    title: str
+    source: str
+    kind: str  # "media" | "url" | "transcript"
+    media: str | None  # what a player opens: a local path or the original URL
+    duration: float
+    language: str | None
+    speakers: tuple[str, ...]
+    segments: int
+    chunks: int
+    created: str  # ISO-8601 UTC, when it was ingested
+    date: str | None = None  # YYYY-MM-DD, when it was published/recorded if known
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "source": self.source,
+            "kind": self.kind,
+            "media": self.media,
+            "duration": self.duration,
+            "language": self.language,
+            "speakers": list(self.speakers),
+            "segments": self.segments,
+            "chunks": self.chunks,
+            "created": self.created,
+            "date": self.date,
+        }
+
+
+@dataclass(slots=True)
+class Transcript:
+    """What a source yields before it is stored: metadata known so far plus its segments."""
+
+    title: str
+    language: str | None = None
+    duration: float = 0.0
+    date: str | None = None
+    media: str | None = None
+    segments: list[Segment] = field(default_factory=list)
+
+
+def segment_to_json(segment: Segment) -> dict:
+    return {
+        "start": segment.start,
+        "end": segment.end,
+        "text": segment.text,
+        "speaker": segment.speaker,
+        "words": [
+            {"start": w.start, "end": w.end, "word": w.word, "probability": w.probability}
+            for w in segment.words
+        ],
+    }
+
+
+def segment_from_json(data: dict) -> Segment:
+    return Segment(
+        start=float(data["start"]),
+        end=float(data["end"]),
+        text=str(data["text"]),
+        speaker=data.get("speaker") or None,
+        words=tuple(
+            Word(float(w["start"]), float(w["end"]), str(w["word"]), w.get("probability"))
+            for w in data.get("words") or ()
+        ),
+    )

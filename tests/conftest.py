@@ -1,0 +1,56 @@
+"""Real parts everywhere: the bundled Whisper and MiniLM models, real Chroma in temp folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory) -> Path:
+    """One cache for the session, so the one-time ONNX export of MiniLM happens once."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(autouse=True)
+def isolated_archive(tmp_path, model_cache, monkeypatch) -> Path:
+    """No test touches the user's home: the archive lives in tmp_path."""
+    archive = tmp_path / "archive"
+    monkeypatch.setenv("ONRECORD_ARCHIVE", str(archive))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(model_cache))
+    monkeypatch.delenv("ONRECORD_CHROMA_URL", raising=False)
+    return archive
+
+
+def run_cli(*args: str, env: dict | None = None, input: str | None = None, timeout: float = 300):
+    """`onrecord` as a user runs it: a real process."""
+    return subprocess.run([sys.executable, "-m", "ui", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, input=input, timeout=timeout, cwd=ROOT)
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def sample_archive(tmp_path_factory, model_cache) -> Path:
+    """The bundled samples, ingested once through the real CLI; tests must not modify it."""
+    archive = tmp_path_factory.mktemp("samples") / "archive"
+    done = run_cli("--archive", str(archive), "ingest", str(SAMPLES), "--json",
+                   env={"XDG_CACHE_HOME": str(model_cache)})
+    assert done.returncode == 0, done.stderr
+    return archive
+
+
+@pytest.fixture(scope="session")
+def scripts() -> dict:
+    return json.loads((SAMPLES / "scripts.json").read_text())

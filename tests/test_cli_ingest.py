@@ -1,0 +1,178 @@
+"""The archive through the real `onrecord` CLI: ingest, list, show, export, delete, reindex."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import wave
+
+import pytest
+
+from conftest import SAMPLES, json_lines, run_cli
+
+COMMANDS = ["ingest", "list", "show", "export", "delete", "reindex"]
+AUDIO = ["city-bikes.mp4", "coffee-interview.ogg", "packaging-talk.m4a", "rockets-interview.mp3"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_and_json(command):
+    done = run_cli(command, "--help")
+    assert done.returncode == 0
+    assert "--json" in done.stdout
+    assert done.stdout.splitlines()[0].startswith("Usage: ")
+
+
+def _listed(archive) -> dict[str, dict]:
+    done = run_cli("--archive", str(archive), "list", "--json")
+    assert done.returncode == 0, done.stderr
+    return {item["title"]: item for item in json.loads(done.stdout)}
+
+
+def test_samples_ingest_into_a_listed_archive(sample_archive, scripts):
+    listed = _listed(sample_archive)
+    assert set(listed) == {"city-bikes", "coffee-interview", "packaging-talk", "rockets-interview",
+                           "gardening", "chess-podcast"}
+    for item in listed.values():
+        assert set(item) >= {"id", "title", "source", "duration", "language", "speakers", "segments", "chunks",
+                             "created"}
+        assert re.fullmatch(r"[0-9a-f]{16}", item["id"])
+        assert item["segments"] > 0 and 0 < item["chunks"] <= item["segments"]
+    assert listed["gardening"]["speakers"] == ["Interviewer", "Dana Ortiz"]
+    assert listed["rockets-interview"]["language"] == "en"
+    assert 35 < listed["rockets-interview"]["duration"] < 60
+
+
+@pytest.mark.parametrize("name", AUDIO)
+def test_media_is_transcribed_with_word_timings(sample_archive, scripts, name):
+    item = _listed(sample_archive)[name.rsplit(".", 1)[0]]
+    done = run_cli("--archive", str(sample_archive), "export", item["id"], "--format", "json")
+    data = json.loads(done.stdout)
+    assert data["interview"]["id"] == item["id"]
+    spoken = " ".join(s["text"] for s in data["segments"]).lower()
+    script_words = {w for turn in scripts[name] for w in re.findall(r"[a-z]{6,}", turn["text"].lower())}
+    heard = {w for w in script_words if w in spoken}
+    assert len(heard) >= 0.6 * len(script_words), (spoken, script_words - heard)
+    for segment in data["segments"]:
+        assert segment["words"], segment
+        for word in segment["words"]:
+            assert segment["start"] - 0.5 <= word["start"] <= word["end"] <= segment["end"] + 0.5
+            assert 0 <= word["probability"] <= 1
+
+
+def test_reingest_is_skipped_and_writes_nothing(sample_archive):
+    before = _listed(sample_archive)
+    done = run_cli("--archive", str(sample_archive), "ingest", str(SAMPLES), "--json")
+    assert done.returncode == 0, done.stderr
+    results = json_lines(done.stdout)
+    assert len(results) == 6 and {r["status"] for r in results} == {"skipped"}
+    assert all(set(r) == {"source", "interview_id", "status", "error", "duration"} for r in results)
+    assert _listed(sample_archive) == before
+
+
+def test_show_prints_metadata_and_timestamped_transcript(sample_archive):
+    done = run_cli("--archive", str(sample_archive), "show", "gardening")
+    assert done.returncode == 0, done.stderr
+    assert "speakers: Interviewer, Dana Ortiz" in done.stdout
+    assert "[00:00] Interviewer: Welcome back." in done.stdout
+
+
+@pytest.mark.parametrize("fmt", ["srt", "vtt", "txt", "md"])
+def test_text_exports(sample_archive, fmt, tmp_path):
+    out = tmp_path / f"gardening.{fmt}"
+    done = run_cli("--archive", str(sample_archive), "export", "gardening", "--format", fmt, "-o", str(out),
+                   "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"interview_id": _listed(sample_archive)["gardening"]["id"],
+                                       "format": fmt, "path": str(out)}
+    text = out.read_text()
+    assert "rooftop garden" in text
+    expected = {"srt": "00:00:00,000 --> ", "vtt": "<v Dana Ortiz>", "txt": "[00:08] Dana Ortiz: ",
+                "md": "# gardening"}[fmt]
+    assert expected in text
+
+
+def test_exports_round_trip_into_another_archive(sample_archive, tmp_path):
+    """VTT keeps text, times and speakers; JSON keeps the interview id too."""
+    rockets = _listed(sample_archive)["rockets-interview"]
+    for fmt in ("vtt", "json"):
+        out = tmp_path / f"rockets.{fmt}"
+        run_cli("--archive", str(sample_archive), "export", rockets["id"], "--format", fmt, "-o", str(out))
+        done = run_cli("--archive", str(tmp_path / "other"), "ingest", str(out), "--json")
+        assert json_lines(done.stdout)[0]["status"] == "added", done.stdout + done.stderr
+    imported = json.loads(run_cli("--archive", str(tmp_path / "other"), "list", "--json").stdout)
+    assert rockets["id"] in {i["id"] for i in imported}
+    original = json.loads(run_cli("--archive", str(sample_archive), "export", rockets["id"], "--format",
+                                  "json").stdout)["segments"]
+    for item in imported:
+        copy = json.loads(run_cli("--archive", str(tmp_path / "other"), "export", item["id"], "--format",
+                                  "json").stdout)["segments"]
+        assert [s["text"] for s in copy] == [s["text"] for s in original]
+        assert [round(s["start"], 2) for s in copy] == [round(s["start"], 2) for s in original]
+
+
+def _silence(path, seconds=3):
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\0\0" * 16000 * seconds)
+
+
+def test_bad_inputs_fail_one_line_each_and_the_batch_carries_on(tmp_path, isolated_archive):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.mp3").write_bytes(b"")
+    (bad / "notes.mp3").write_text("this is a text file, not audio\n" * 50)
+    data = (SAMPLES / "rockets-interview.mp3").read_bytes()
+    (bad / "truncated.mp3").write_bytes(data[: len(data) // 3])
+    _silence(bad / "silence.wav")
+    (bad / "broken.vtt").write_text("WEBVTT\n\n00:00:01.000 --> 00:0x:02.000\nhello\n")
+    (bad / "broken.srt").write_text("1\n00:00:01,000 -> 00:00:02,000\nhello\n")
+    (bad / "not-vtt.vtt").write_text("hello there\n")
+    (bad / "latin1.srt").write_bytes("1\n00:00:01,000 --> 00:00:02,000\ncaf\xe9\n".encode("latin-1"))
+    os.mkfifo(bad / "pipe.mp3")  # opening it would block forever; it must be refused up front
+    (bad / "dangling.mp3").symlink_to(bad / "gone.mp3")
+    good = tmp_path / "good ünïcødé name.vtt"
+    shutil.copy(SAMPLES / "transcripts" / "gardening.vtt", good)
+    sources = [str(p) for p in sorted(bad.iterdir())] + [str(tmp_path / "missing.wav"), str(good)]
+    done = run_cli("ingest", *sources, "--json")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    results = {r["source"]: r for r in json_lines(done.stdout)}
+    assert len(results) == len(sources)
+    assert results[str(good)]["status"] == "added"
+    reasons = {
+        "empty.mp3": "empty", "notes.mp3": "not a media file", "truncated.mp3": "truncated",
+        "silence.wav": "no speech", "broken.vtt": "line 3", "broken.srt": "no cues", "not-vtt.vtt": "WEBVTT",
+        "latin1.srt": "UTF-8", "pipe.mp3": "not a regular file", "dangling.mp3": "no such file",
+        "missing.wav": "no such file",
+    }
+    for source, result in results.items():
+        if source == str(good):
+            continue
+        name = source.rsplit("/", 1)[-1]
+        assert result["status"] == "failed", result
+        assert reasons[name] in result["error"], result
+        assert "\n" not in result["error"]
+    assert [i["title"] for i in json.loads(run_cli("list", "--json").stdout)] == [good.stem]
+    human = run_cli("ingest", str(bad / "notes.mp3"))
+    assert human.returncode == 1 and "Traceback" not in human.stderr
+    assert human.stderr.strip().splitlines()[-1].startswith(f"error: {bad / 'notes.mp3'}: ")
+
+
+def test_title_delete_and_unknown_ids(tmp_path):
+    vtt = SAMPLES / "transcripts" / "gardening.vtt"
+    added = json_lines(run_cli("ingest", str(vtt), "--title", "Roof farming", "--json").stdout)[0]
+    assert json.loads(run_cli("list", "--json").stdout)[0]["title"] == "Roof farming"
+    two = run_cli("ingest", str(vtt), str(SAMPLES / "transcripts" / "chess-podcast.srt"), "--title", "x")
+    assert two.returncode == 1 and "--title needs exactly one source" in two.stderr
+    for command in (["show", "nope"], ["export", "nope"], ["delete", "nope"]):
+        done = run_cli(*command)
+        assert done.returncode == 1 and done.stderr.startswith("error: no interview matches 'nope'")
+    gone = run_cli("delete", added["interview_id"][:6], "--json")
+    assert json.loads(gone.stdout) == {"deleted": added["interview_id"], "title": "Roof farming"}
+    assert json.loads(run_cli("list", "--json").stdout) == []
+    again = json_lines(run_cli("ingest", str(vtt), "--json").stdout)[0]
+    assert again["status"] == "added" and again["interview_id"] == added["interview_id"]

@@ -1,0 +1,1 @@
+"""Every human-facing surface: the `onrecord` CLI (and, later, the Streamlit app)."""

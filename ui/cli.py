@@ -1,0 +1,231 @@
+"""The `onrecord` command: parse, call one library function, print (JSON when asked)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from search.config import Settings
+from search.errors import OnrecordError
+from search.timefmt import format_timestamp
+
+
+def _settings(ctx: click.Context, **overrides) -> Settings:
+    given = {k: v for k, v in (ctx.obj | overrides).items() if v is not None}
+    return Settings(**given)
+
+
+def _archive(settings: Settings):
+    from search.store import open_archive
+
+    return open_archive(settings)
+
+
+def handle_errors(command):
+    """Domain errors become one line on stderr and exit 1; Ctrl-C exits 130 without a traceback."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except OnrecordError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing half-written is visible; run the same command again to finish",
+                       err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def _emit_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--archive", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Archive folder (embedded Chroma). Env: ONRECORD_ARCHIVE.")
+@click.option("--chroma-url", default=None, help="Use a `chroma run` server instead, e.g. http://host:8000. "
+              "Env: ONRECORD_CHROMA_URL.")
+@click.pass_context
+def main(ctx: click.Context, archive: Path | None, chroma_url: str | None) -> None:
+    """onrecord: a searchable archive of what was said in interviews, podcasts and talks."""
+    ctx.obj = {"archive": archive, "chroma_url": chroma_url}
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--title", help="Title for the interview (only with a single source).")
+@click.option("--whisper-model", help="faster-whisper model name or path (default tiny.en, bundled).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where Whisper and the embedder run.")
+@click.option("--compute-type", help="CTranslate2 compute type, e.g. int8, float16 (default: auto).")
+@click.option("--beam-size", type=click.IntRange(1, 20), help="Whisper beam size (default 5).")
+@click.option("--language", help="Spoken language code; detected when omitted.")
+@click.option("--embed-model", help="sentence-transformers model (default: the archive's).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source, one per line.")
+@click.pass_context
+@handle_errors
+def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, language, embed_model, as_json):
+    """Add media files, folders, URLs and transcripts (VTT, SRT, onrecord JSON) to the archive."""
+    from rich.console import Console
+
+    from ingest.pipeline import Ingestor
+    from ingest.sources import expand
+    from ingest.transcribe import TranscribeOptions, WhisperTranscriber
+    from search.embedder import embedder_for
+
+    from .progress import IngestProgress
+
+    settings = _settings(ctx, whisper_model=whisper_model, device=device, compute_type=compute_type,
+                         beam_size=beam_size, language=language, embed_model=embed_model)
+    found = expand(sources)
+    if title and len(found) != 1:
+        raise OnrecordError(f"--title needs exactly one source, got {len(found)}")
+    archive = _archive(settings)
+    transcriber = WhisperTranscriber(TranscribeOptions.from_settings(settings))
+    console = Console(stderr=True)
+    failed = 0
+    with IngestProgress(console, len(found)) as progress:
+        ingestor = Ingestor(archive, transcriber, embedder_for(settings, archive.embed_model),
+                            progress=progress, title=title)
+        for result in ingestor.run(found):
+            progress.source_done()
+            failed += result.status == "failed"
+            if as_json:
+                _emit_json(result.as_json())
+            elif result.status == "failed":
+                click.echo(f"error: {result.source}: {result.error}", err=True)
+            else:
+                length = format_timestamp(result.duration or 0, millis=False)
+                click.echo(f"{result.status:8} {result.interview_id}  {result.title}  ({length})")
+    sys.exit(1 if failed else 0)
+
+
+@main.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_context
+@handle_errors
+def list_(ctx, as_json):
+    """List the interviews in the archive."""
+    interviews = _archive(_settings(ctx)).list()
+    if as_json:
+        _emit_json([i.as_json() for i in interviews])
+        return
+    if not interviews:
+        click.echo("The archive is empty: add something with `onrecord ingest FILE|FOLDER|URL`.")
+    for i in interviews:
+        who = f"  [{', '.join(i.speakers)}]" if i.speakers else ""
+        click.echo(f"{i.id}  {format_timestamp(i.duration, millis=False):>8}  {i.title}{who}")
+
+
+@main.command()
+@click.argument("interview")
+@click.option("--json", "as_json", is_flag=True, help="Print the interview and its segments as JSON.")
+@click.pass_context
+@handle_errors
+def show(ctx, interview, as_json):
+    """Show an interview's metadata and its transcript with timestamps."""
+    from search.export import export
+
+    archive = _archive(_settings(ctx))
+    found = archive.resolve(interview)
+    if as_json:
+        for piece in export(found, archive.segments(found), "json"):
+            click.echo(piece, nl=False)
+        return
+    facts = found.as_json()
+    for key in ("id", "title", "source", "duration", "language", "speakers", "segments", "chunks", "created"):
+        value = facts[key]
+        if key == "duration":
+            value = format_timestamp(value, millis=False)
+        elif key == "speakers":
+            value = ", ".join(value) or "unknown"
+        click.echo(f"{key:>9}: {value}")
+    click.echo()
+    for piece in export(found, archive.segments(found), "txt"):
+        click.echo(piece, nl=False)
+
+
+@main.command()
+@click.argument("interview")
+@click.option("--format", "fmt", type=click.Choice(["srt", "vtt", "txt", "json", "md"]), default="txt",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE, not stdout.")
+@click.option("--json", "as_json", is_flag=True, help="With -o: report what was written as JSON.")
+@click.pass_context
+@handle_errors
+def export(ctx, interview, fmt, output, as_json):
+    """Export a transcript as SRT, WebVTT, text, JSON or Markdown."""
+    from search.export import export as render
+
+    archive = _archive(_settings(ctx))
+    found = archive.resolve(interview)
+    pieces = render(found, archive.segments(found), fmt)
+    if output is None:
+        for piece in pieces:
+            click.echo(piece, nl=False)
+        return
+    _write_atomically(output, pieces)
+    if as_json:
+        _emit_json({"interview_id": found.id, "format": fmt, "path": str(output)})
+    else:
+        click.echo(f"wrote {output}")
+
+
+def _write_atomically(path: Path, pieces) -> None:
+    """Write beside the target and rename, so a failed export never leaves half a file."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for piece in pieces:
+                f.write(piece)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OnrecordError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+@main.command()
+@click.argument("interview")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Report what was deleted as JSON.")
+@click.pass_context
+@handle_errors
+def delete(ctx, interview, yes, as_json):
+    """Delete an interview (its transcript, chunks and metadata; media files are left alone)."""
+    archive = _archive(_settings(ctx))
+    found = archive.resolve(interview)
+    if not yes and sys.stdin.isatty():
+        click.confirm(f"Delete {found.id} ({found.title})?", abort=True)
+    archive.delete(found.id)
+    if as_json:
+        _emit_json({"deleted": found.id, "title": found.title})
+    else:
+        click.echo(f"deleted {found.id}  {found.title}")
+
+
+@main.command()
+@click.option("--embed-model", help="sentence-transformers model to switch to (default: the archive's).")
+@click.option("--json", "as_json", is_flag=True, help="Report the result as JSON.")
+@click.pass_context
+@handle_errors
+def reindex(ctx, embed_model, as_json):
+    """Re-embed every interview from its stored transcript (e.g. with a new embedding model)."""
+    from search.embedder import embedder_for
+    from search.reindex import reindex as run_reindex
+
+    settings = _settings(ctx, embed_model=embed_model)
+    archive = _archive(settings)
+    embedder = embedder_for(settings, archive.embed_model)
+    chunks = run_reindex(archive, embedder)
+    result = {"embed_model": embedder.name, "interviews": len(archive.list()), "chunks": chunks}
+    if as_json:
+        _emit_json(result)
+    else:
+        click.echo(f"reindexed {result['interviews']} interviews into {chunks} chunks with {embedder.name}")
