@@ -1,4 +1,4 @@
-# `make demo`: set everything up and run onrecord on the bundled samples. `make test`: the test suite.
+# `make demo`: set everything up, ingest the bundled samples and search them. `make test`: the test suite.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 ONRECORD := $(VENV)/bin/onrecord
@@ -9,6 +9,7 @@ DEMO_ARCHIVE ?= demo-archive
 demo: install
 	$(ONRECORD) --archive $(DEMO_ARCHIVE) ingest samples/
 	$(ONRECORD) --archive $(DEMO_ARCHIVE) list
+	$(ONRECORD) --archive $(DEMO_ARCHIVE) search "how do they bring the rocket back" --limit 3
 
 test: install
 	$(PY) -m pytest

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from .iterutil import batched
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from .errors import NotFound, OnrecordError
 from .models import Chunk, Interview, Segment, segment_from_json, segment_to_json
@@ -42,13 +42,23 @@ def chunk_id(interview_id: str, index: int) -> str:
 class Archive:
     """The archive over an injected Chroma client (persistent, HTTP or in-memory)."""
 
-    def __init__(self, client, *, location: str = ""):
-        self.client = client
+    def __init__(self, client, *, location: str = "", reopen: Callable[[], object] | None = None):
         self.location = location
+        self._reopen = reopen
+        self._attach(client)
+        self._check_schema()
+
+    def _attach(self, client) -> None:
+        self.client = client
         self._meta = self._collection(_META)
         self.interviews = self._collection(_INTERVIEWS)
         self.transcripts = self._collection(_TRANSCRIPTS)
-        self._check_schema()
+
+    def refresh(self) -> None:
+        """See writes made by other processes. An embedded Chroma keeps its vector index in memory, so a
+        long-lived reader must reopen it after someone else committed; a server needs nothing."""
+        if self._reopen is not None:
+            self._attach(self._reopen())
 
     # -- archive-wide state -------------------------------------------------------------------
 

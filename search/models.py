@@ -107,3 +107,26 @@ def segment_from_json(data: dict) -> Segment:
             for w in data.get("words") or ()
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A search result, narrowed to the segment(s) inside its chunk that best match the query."""
+
+    interview_id: str
+    title: str
+    start: float
+    end: float
+    text: str
+    context_before: str
+    context_after: str
+    speaker: str | None
+    score: float
+    link: str | None
+    matched_terms: tuple[str, ...]
+
+    def as_json(self) -> dict:
+        return {"interview_id": self.interview_id, "title": self.title, "start": self.start, "end": self.end,
+                "text": self.text, "context_before": self.context_before, "context_after": self.context_after,
+                "speaker": self.speaker, "score": self.score, "link": self.link,
+                "matched_terms": list(self.matched_terms)}

@@ -13,7 +13,8 @@ from .errors import OnrecordError
 def open_archive(settings: Settings) -> Archive:
     if settings.chroma_url:
         return Archive(http_client(settings.chroma_url), location=settings.chroma_url)
-    return Archive(persistent_client(settings.archive), location=str(settings.archive))
+    path = settings.archive
+    return Archive(persistent_client(path), location=str(path), reopen=lambda: persistent_client(path, fresh=True))
 
 
 def _chroma_settings():
@@ -22,9 +23,13 @@ def _chroma_settings():
     return ChromaSettings(anonymized_telemetry=False)
 
 
-def persistent_client(path: Path):
+def persistent_client(path: Path, *, fresh: bool = False):
     import chromadb
 
+    if fresh:  # drop the process-wide cached system, so the folder is read anew
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
     try:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())

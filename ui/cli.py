@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -229,3 +230,52 @@ def reindex(ctx, embed_model, as_json):
         _emit_json(result)
     else:
         click.echo(f"reindexed {result['interviews']} interviews into {chunks} chunks with {embedder.name}")
+
+
+@main.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Hits to return.")
+@click.option("--interview", "interviews", multiple=True, help="Only this interview (id, prefix or title); repeatable.")
+@click.option("--speaker", help="Only what this speaker said.")
+@click.option("--since", help="Only interviews from this date on (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--until", help="Only interviews up to this date.")
+@click.option("--mode", type=click.Choice(["hybrid", "semantic", "keyword"]), default="hybrid", show_default=True,
+              help='Keyword mode honours "exact phrases".')
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of hits (with -: one array per line).")
+@click.pass_context
+@handle_errors
+def search(ctx, query, limit, interviews, speaker, since, until, mode, as_json):
+    """Search what was said. QUERY "-" reads one query per line from stdin."""
+    from search.embedder import embedder_for
+    from search.query import Filters
+    from search.searcher import Searcher
+
+    settings = _settings(ctx)
+    archive = _archive(settings)
+    searcher = Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir)
+    filters = Filters(interviews=tuple(interviews), speaker=speaker, since=since, until=until)
+    run = functools.partial(searcher.search, limit=limit, mode=mode, filters=filters)
+    if query != "-":
+        hits = run(query)
+        _emit_json([h.as_json() for h in hits]) if as_json else _print_hits(hits)
+        return
+    failed = False
+    for line in sys.stdin:
+        try:
+            hits = run(line) if line.strip() else []
+        except OnrecordError as exc:
+            click.echo(f"error: {line.strip()[:60]!r}: {exc}", err=True)
+            hits, failed = [], True
+        _emit_json([h.as_json() for h in hits]) if as_json else _print_hits(hits)
+    sys.exit(1 if failed else 0)
+
+
+def _print_hits(hits) -> None:
+    if not hits:
+        click.echo("no hits")
+    for hit in hits:
+        when = f"{format_timestamp(hit.start, millis=False)}-{format_timestamp(hit.end, millis=False)}"
+        who = f" {hit.speaker}:" if hit.speaker else ""
+        click.echo(f"{hit.title}  [{when}]{who} {hit.text}")
+        if hit.link:
+            click.echo(f"    {hit.link}")

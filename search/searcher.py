@@ -1,0 +1,199 @@
+"""Hybrid search: dense (embedder + Chroma) fused with BM25 by reciprocal rank, over committed interviews only."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import keyword
+from .archive import Archive
+from .embedder import Embedder
+from .errors import OnrecordError
+from .hits import Candidate, narrow
+from .models import Hit, Interview
+from .query import MODES, Filters, Query, day_bound, expand_fuzzy, parse_query
+from .text import contains_phrase, terms
+
+CANDIDATES = 50  # per retriever, before fusion
+PHRASE_POOL = 1000  # keyword candidates checked for an exact phrase
+RRF_K = 60
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """Filters resolved against the archive: None means unrestricted."""
+
+    interviews: set[str] | None
+    speakers: set[str] | None
+    since: int | None
+    until: int | None
+
+
+class Searcher:
+    """Long-lived: keeps the keyword index and interview list warm, refreshing them when the archive changes."""
+
+    def __init__(self, archive: Archive, embedder: Embedder, cache_dir: Path | None = None):
+        self.archive = archive
+        self.embedder = embedder
+        self.cache_dir = cache_dir
+        self._interviews: dict[str, Interview] = {}
+        self._seen: set[str] | None = None  # interview ids at the last check
+        self._index: keyword.KeywordIndex | None = None
+
+    def search(self, raw_query: str, *, limit: int = 10, mode: str = "hybrid",
+               filters: Filters = Filters()) -> list[Hit]:
+        if mode not in MODES:
+            raise OnrecordError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        query = parse_query(raw_query)
+        interviews = self.interviews()
+        if not interviews:
+            return []
+        scope = self._scope(filters, interviews)
+        ranked: list[dict[str, float]] = []
+        vector = None
+        if mode != "semantic":
+            ranked.append(self._keyword(query, scope))
+        if mode != "keyword":
+            vector = self.embedder.embed([query.text])[0]
+            ranked.append(self._dense(vector, scope))
+        scores = ranked[0] if len(ranked) == 1 else _fuse(ranked)
+        best = sorted(scores, key=lambda cid: -scores[cid])[: max(1, limit)]
+        return narrow(self.archive, self._candidates(best, scores), query, interviews, vector, self.embedder)
+
+    # -- archive state --------------------------------------------------------------------------
+
+    def interviews(self) -> dict[str, Interview]:
+        """Committed interviews; re-read only when the set of ids changed (cheap to check)."""
+        ids = set(self.archive.interviews.get(include=[])["ids"])
+        if self._seen is None or ids != self._seen:
+            if self._seen is not None:
+                self.archive.refresh()
+            self._interviews = {i.id: i for i in self.archive.list()}
+            self._seen = ids
+        return self._interviews
+
+    def keyword_index(self) -> keyword.KeywordIndex:
+        collection = self.archive.chunks()
+        stamp = keyword.fingerprint(collection.name, list(self.interviews()))
+        if self._index is not None and self._index.stamp == stamp:
+            return self._index
+        folder = self._cache_folder()
+        index = keyword.load(folder) if folder else None
+        if index is None or index.stamp != stamp:
+            index = keyword.build(keyword.read_chunks(collection, list(self.interviews())), stamp)
+            if folder:
+                try:
+                    keyword.save(index, folder)
+                except OSError:
+                    pass  # a read-only cache only costs the next process a rebuild
+        self._index = index
+        return index
+
+    def _cache_folder(self) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        key = hashlib.sha256(self.archive.location.encode()).hexdigest()[:16]
+        return self.cache_dir / "keyword" / key
+
+    # -- filters ---------------------------------------------------------------------------------
+
+    def _scope(self, filters: Filters, interviews: dict[str, Interview]) -> _Scope:
+        chosen = {self.archive.resolve(ref).id for ref in filters.interviews} if filters.interviews else None
+        speakers = None
+        if filters.speaker:
+            wanted = filters.speaker.strip().casefold()
+            known = {s for i in interviews.values() for s in i.speakers}
+            speakers = {s for s in known if s.casefold() == wanted}
+            if not speakers:
+                raise OnrecordError(f"no speaker named {filters.speaker!r} in the archive")
+        return _Scope(chosen, speakers, day_bound(filters.since, end=False), day_bound(filters.until, end=True))
+
+    def _where(self, scope: _Scope) -> dict | None:
+        clauses = []
+        if scope.interviews is not None:
+            clauses.append({"interview_id": {"$in": sorted(scope.interviews)}})
+        if scope.speakers is not None:
+            clauses.append({"speaker": {"$in": sorted(scope.speakers)}})
+        if scope.since is not None:
+            clauses.append({"day": {"$gte": scope.since}})
+        if scope.until is not None:
+            clauses.append({"day": {"$lte": scope.until}})
+        return None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def _mask(self, index: keyword.KeywordIndex, scope: _Scope) -> np.ndarray:
+        mask = np.ones(len(index.chunk_ids), dtype=bool)
+        if scope.interviews is not None:
+            allowed = [n for n, iid in enumerate(index.interviews) if iid in scope.interviews]
+            mask &= np.isin(index.interview_of, allowed)
+        if scope.speakers is not None:
+            allowed = [n for n, s in enumerate(index.speakers) if s in scope.speakers]
+            mask &= np.isin(index.speaker_of, allowed)
+        if scope.since is not None:
+            mask &= index.day_of >= scope.since
+        if scope.until is not None:
+            mask &= index.day_of <= scope.until
+        return mask
+
+    # -- retrievers ------------------------------------------------------------------------------
+
+    def _keyword(self, query: Query, scope: _Scope) -> dict[str, float]:
+        index = self.keyword_index()
+        expand_fuzzy(query, index.bm25.vocab_dict, index.sounds, index.stem_of)
+        mask = self._mask(index, scope)
+        scores = np.where(mask, index.scores(sorted(query.all_terms)), 0.0)
+        found = self._top(index, scores, PHRASE_POOL if query.phrases else CANDIDATES)
+        if query.phrases:
+            texts = self._texts(list(found))
+            found = {cid: s for cid, s in found.items() if all(contains_phrase(texts[cid], p) for p in query.phrases)}
+        for phrase in query.fuzzy_phrases:
+            pool = self._top(index, np.where(mask, index.scores(terms(phrase)), 0.0), CANDIDATES)
+            texts = self._texts(list(pool))
+            for cid, score in pool.items():
+                if contains_phrase(texts[cid], phrase):
+                    found[cid] = max(found.get(cid, 0.0), score)
+        return dict(sorted(found.items(), key=lambda kv: -kv[1])[:CANDIDATES])
+
+    @staticmethod
+    def _top(index: keyword.KeywordIndex, scores: np.ndarray, k: int) -> dict[str, float]:
+        k = min(k, int(np.count_nonzero(scores)))
+        if k == 0:
+            return {}
+        top = np.argpartition(-scores, k - 1)[:k]
+        return {index.chunk_ids[i]: float(scores[i]) for i in top}
+
+    def _texts(self, chunk_ids: list[str]) -> dict[str, str]:
+        if not chunk_ids:
+            return {}
+        got = self.archive.chunks().get(ids=chunk_ids, include=["documents"])
+        return dict(zip(got["ids"], got["documents"]))
+
+    def _dense(self, vector, scope: _Scope) -> dict[str, float]:
+        collection = self.archive.chunks()
+        n = min(CANDIDATES + 10, collection.count())
+        if n == 0:
+            return {}
+        got = collection.query(query_embeddings=[vector], n_results=n, where=self._where(scope),
+                               include=["metadatas", "distances"])
+        committed = self._interviews
+        return {cid: 1.0 - dist for cid, meta, dist in zip(got["ids"][0], got["metadatas"][0], got["distances"][0])
+                if meta["interview_id"] in committed}
+
+    def _candidates(self, chunk_ids: list[str], scores: dict[str, float]) -> list[Candidate]:
+        if not chunk_ids:
+            return []
+        got = self.archive.chunks().get(ids=chunk_ids, include=["documents", "metadatas"])
+        by_id = {cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        return [Candidate(cid, by_id[cid][0], by_id[cid][1], round(scores[cid], 4))
+                for cid in chunk_ids if cid in by_id]
+
+
+def _fuse(rankings: list[dict[str, float]]) -> dict[str, float]:
+    """Reciprocal rank fusion: robust to the two retrievers' incomparable score scales."""
+    fused: dict[str, float] = {}
+    for scores in rankings:
+        for rank, cid in enumerate(sorted(scores, key=lambda c: -scores[c])):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return fused

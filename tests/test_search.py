@@ -1,0 +1,122 @@
+"""Search over real archives: the sample interviews (real Whisper + MiniLM) and small transcript archives."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import SAMPLES, json_lines, run_cli
+from search.config import Settings
+from search.embedder import embedder_for
+from search.links import deep_link
+from search.searcher import Searcher
+from search.store import open_archive
+
+HIT_KEYS = {"interview_id", "title", "start", "end", "text", "context_before", "context_after", "speaker", "score",
+            "link", "matched_terms"}
+
+
+def _search(archive, *args):
+    done = run_cli("--archive", str(archive), "search", *args, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_hybrid_search_lands_on_the_words(sample_archive):
+    hits = _search(sample_archive, "how does the booster land after launch")
+    top = hits[0]
+    assert set(top) == HIT_KEYS
+    assert top["title"] == "rockets-interview"
+    assert "booster" in top["text"].lower() and "booster" in top["matched_terms"]
+    assert top["end"] - top["start"] < 15, "narrowed to the matching segment(s), not the whole chunk"
+    assert top["link"].startswith("file://") and top["link"].endswith(f"#t={int(top['start'])}")
+    assert top["context_before"] or top["context_after"]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic", "keyword"])
+def test_each_mode_finds_the_right_interview(sample_archive, mode):
+    hits = _search(sample_archive, "coffee harvest in the mountains", "--mode", mode, "--limit", "3")
+    assert hits and hits[0]["title"] == "coffee-interview"
+
+
+def test_keyword_mode_honours_exact_phrases(sample_archive):
+    found = _search(sample_archive, '"drip irrigation"', "--mode", "keyword")
+    assert [h["title"] for h in found] == ["gardening"]
+    assert found[0]["speaker"] == "Dana Ortiz" and "drip irrigation" in found[0]["matched_terms"]
+    assert _search(sample_archive, '"irrigation drip"', "--mode", "keyword") == []
+
+
+def test_filters_interview_speaker_and_dates(sample_archive):
+    only = _search(sample_archive, "water", "--interview", "gardening", "--limit", "20")
+    assert only and {h["title"] for h in only} == {"gardening"}
+    dana = _search(sample_archive, "water", "--speaker", "dana ortiz", "--limit", "20")
+    assert dana and {h["speaker"] for h in dana} == {"Dana Ortiz"}
+    assert _search(sample_archive, "water", "--since", "2999") == []
+    assert _search(sample_archive, "water", "--until", "2000-01-31") == []
+    assert _search(sample_archive, "water", "--since", "2000", "--until", "2999-12")
+
+
+@pytest.mark.parametrize("args, message", [
+    ([""], "empty query"),
+    (["x" * 10_000], "query too long"),
+    (["?!... ,,;"], "no words"),
+    (["water", "--interview", "no-such-id"], "no interview matches 'no-such-id'"),
+    (["water", "--speaker", "Nobody"], "no speaker named 'Nobody'"),
+    (["water", "--since", "last week"], "bad date"),
+])
+def test_bad_queries_get_one_line_errors(sample_archive, args, message):
+    done = run_cli("--archive", str(sample_archive), "search", *args)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: ") and message in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_queries_from_stdin_give_one_array_per_line_in_order(sample_archive):
+    done = run_cli("--archive", str(sample_archive), "search", "-", "--json", "--limit", "1",
+                   input="electric bikes in winter\n\nlock files and pip\n")
+    arrays = json_lines(done.stdout)
+    assert len(arrays) == 3 and arrays[1] == []
+    assert arrays[0][0]["title"] == "city-bikes" and arrays[2][0]["title"] == "packaging-talk"
+
+
+def _vtt(path, lines):
+    cues = "".join(f"00:00:{2 * n:02d}.000 --> 00:00:{2 * n + 1:02d}.500\n{text}\n\n" for n, text in enumerate(lines))
+    path.write_text("WEBVTT\n\n" + cues)
+    return path
+
+
+def test_another_process_ingest_is_searchable_without_restart(tmp_path, isolated_archive):
+    settings = Settings()
+    archive = open_archive(settings)
+    searcher = Searcher(archive, embedder_for(settings, "all-MiniLM-L6-v2"), settings.cache_dir)
+    assert searcher.search("sailing boats") == []  # opened on an empty archive
+    first = _vtt(tmp_path / "one.vtt", ["We talked about sourdough bread and starters.", "Flour matters."])
+    assert run_cli("ingest", str(first)).returncode == 0
+    assert searcher.search("sailing boats", mode="keyword") == []
+    second = _vtt(tmp_path / "two.vtt", ["Sailing boats need a good keel.", "The wind was strong."])
+    assert run_cli("ingest", str(second)).returncode == 0  # another process writes to the same archive
+    for mode in ("keyword", "semantic", "hybrid"):
+        assert searcher.search("sailing boats", mode=mode)[0].title == "two"
+    run_cli("delete", "two")
+    assert all(h.title == "one" for h in searcher.search("sailing boats", mode="hybrid"))
+
+
+def test_misheard_names_are_found_by_sound(tmp_path, isolated_archive):
+    vtt = _vtt(tmp_path / "race.vtt", ["Then gross john overtook on the final lap.", "Kubernetes runs the cluster.",
+                                       "Nothing else happened in the race today."])
+    assert run_cli("ingest", str(vtt)).returncode == 0
+    [hit] = _search(isolated_archive, "Grosjean", "--mode", "keyword")
+    assert hit["text"].startswith("Then gross john") and "gross john" in hit["matched_terms"]
+    [hit] = _search(isolated_archive, "kubernetis", "--mode", "keyword")
+    assert "Kubernetes" in hit["text"]
+
+
+@pytest.mark.parametrize("media, link", [
+    ("https://www.youtube.com/watch?v=abc123&list=x", "https://www.youtube.com/watch?v=abc123&t=83s"),
+    ("https://youtu.be/abc123", "https://youtu.be/abc123?t=83"),
+    ("http://127.0.0.1:8000/talk.mp3", "http://127.0.0.1:8000/talk.mp3#t=83"),
+    ("/data/my talk.mp3", "file:///data/my%20talk.mp3#t=83"),
+    (None, None),
+])
+def test_deep_links(media, link):
+    assert deep_link(media, 83.9) == link
