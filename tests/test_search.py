@@ -129,7 +129,8 @@ def test_light_onnx_encoder_gives_sentence_transformers_vectors(tmp_path):
     from search.embedder import SentenceTransformerEmbedder
 
     texts = ["reusable rockets", "The booster flips around and lands on a ship. " * 40, "pip"]
-    exporting = SentenceTransformerEmbedder(cache_dir=tmp_path)  # first use: exports through the library
+    exporting = SentenceTransformerEmbedder(cache_dir=tmp_path)
+    exporting.load()  # first use: exports through the library
     light = SentenceTransformerEmbedder(cache_dir=tmp_path)
     reference = SentenceTransformerEmbedder(backend="torch")
     assert type(light.model).__name__ == "OnnxEncoder"
