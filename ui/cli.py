@@ -100,12 +100,12 @@ def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, 
             progress.source_done()
             failed += result.status == "failed"
             if as_json:
-                _emit_json(result.as_json())
+                progress.echo(json.dumps(result.as_json(), ensure_ascii=False))
             elif result.status == "failed":
-                click.echo(f"error: {result.source}: {result.error}", err=True)
+                progress.echo(f"error: {result.source}: {result.error}", err=True)
             else:
                 length = format_timestamp(result.duration or 0, millis=False)
-                click.echo(f"{result.status:8} {result.interview_id}  {result.title}  ({length})")
+                progress.echo(f"{result.status:8} {result.interview_id}  {result.title}  ({length})")
     sys.exit(1 if failed else 0)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -42,6 +44,14 @@ class IngestProgress:
     def advanced(self, seconds: float) -> None:
         if self._current is not None:
             self._bars.update(self._current, completed=seconds)
+
+    def echo(self, text: str, *, err: bool = False) -> None:
+        """A result line. While bars are live on this terminal, print above them rather than through them."""
+        stream = sys.stderr if err else sys.stdout
+        if self._bars.live.is_started and stream.isatty():
+            self._bars.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            print(text, file=stream, flush=True)
 
     def source_done(self) -> None:
         self._drop_current()
