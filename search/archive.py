@@ -5,6 +5,7 @@ Collections
 - ``onrecord-interviews``: one record per *complete* interview; its document is the interview's JSON.
   Writing this record is the commit point: readers only ever see interviews listed here.
 - ``onrecord-transcripts``: the segments (with word timings), in pages of PAGE_SIZE segments.
+- ``onrecord-summaries``: topic summaries (JSON), stamped with what they were made from, reused until stale.
 - ``onrecord-chunks-<digest>-<n>``: retrieval chunks with their embeddings. The meta record names the
   active one; `reindex` builds a new one beside it and then switches, so a crash mid-reindex loses nothing.
 
@@ -24,6 +25,7 @@ from .models import Chunk, Interview, Segment, segment_from_json, segment_to_jso
 SCHEMA_VERSION = 1
 PAGE_SIZE = 200
 _META, _INTERVIEWS, _TRANSCRIPTS = "onrecord-meta", "onrecord-interviews", "onrecord-transcripts"
+_SUMMARIES = "onrecord-summaries"
 _NO_VECTOR = [1.0]
 
 
@@ -53,6 +55,7 @@ class Archive:
         self._meta = self._collection(_META)
         self.interviews = self._collection(_INTERVIEWS)
         self.transcripts = self._collection(_TRANSCRIPTS)
+        self.summaries = self._collection(_SUMMARIES)
 
     def refresh(self) -> None:
         """See writes made by other processes. An embedded Chroma keeps its vector index in memory, so a
@@ -175,6 +178,19 @@ class Archive:
     def delete(self, interview_id: str) -> None:
         self.interviews.delete(ids=[interview_id])  # invisible first, then the rest
         self.discard_staged(interview_id)
+        self.summaries.delete(where={"interview_id": interview_id})
+
+    # -- derived results kept for reuse ------------------------------------------------------------
+
+    def cached_summary(self, key: str, stamp: str) -> dict | None:
+        got = self.summaries.get(ids=[key], include=["documents", "metadatas"])
+        if not got["ids"] or got["metadatas"][0].get("stamp") != stamp:
+            return None
+        return json.loads(got["documents"][0])
+
+    def keep_summary(self, key: str, interview_id: str, stamp: str, data: dict) -> None:
+        self.summaries.upsert(ids=[key], documents=[json.dumps(data, ensure_ascii=False)],
+                              metadatas=[{"interview_id": interview_id, "stamp": stamp}], embeddings=[_NO_VECTOR])
 
     def drop_collection(self, name: str) -> None:
         try:

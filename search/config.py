@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_WHISPER_MODEL = "tiny.en"
@@ -37,6 +38,14 @@ class Settings(BaseSettings):
     embed_model: str | None = None
     embed_backend: str = "onnx"  # "onnx" (about 2x faster on CPU, same vectors) or "torch"
     embed_batch_size: int = 32
+
+    # The LLM, through any OpenAI-compatible server. Nothing set: extractive answers and summaries.
+    llm_base_url: str | None = Field(None, validation_alias=AliasChoices("ONRECORD_LLM_BASE_URL", "OPENAI_BASE_URL"))
+    llm_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("ONRECORD_LLM_API_KEY", "OPENAI_API_KEY"))
+    llm_model: str | None = Field(None, validation_alias=AliasChoices("ONRECORD_LLM_MODEL"))
+    llm_timeout: float = 60.0  # seconds for a whole completion; connecting gets 5
+    llm_max_retries: int = 1  # one retry covers a blip; more would make a dead server slow to detect
+    llm_context_tokens: int = 2048  # what one prompt may use; long interviews are summarised topic by topic
 
     def resolved_cpu_threads(self) -> int:
         return self.cpu_threads or (os.cpu_count() or 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Callable, Iterable, Iterator
 
 from .models import Interview, Segment, segment_to_json
@@ -11,10 +12,13 @@ from .timefmt import format_timestamp
 FORMATS = ("srt", "vtt", "txt", "json", "md")
 
 
-def export(interview: Interview, segments: Iterable[Segment], fmt: str) -> Iterator[str]:
-    """The export as pieces of text, streamed so a 100k-segment transcript is never one string."""
+def export(interview: Interview, segments: Iterable[Segment], fmt: str, summary=None) -> Iterator[str]:
+    """The export as pieces of text, streamed so a 100k-segment transcript is never one string.
+    Markdown is the write-up: the topic summary (an InterviewSummary) as an article, then the transcript."""
+    if fmt == "md":
+        return _markdown(interview, segments, summary)
     writers: dict[str, Callable[[Interview, Iterable[Segment]], Iterator[str]]] = {
-        "srt": _srt, "vtt": _vtt, "txt": _txt, "json": _json, "md": _markdown}
+        "srt": _srt, "vtt": _vtt, "txt": _txt, "json": _json}
     return writers[fmt](interview, segments)
 
 
@@ -53,17 +57,37 @@ def _json(interview: Interview, segments: Iterable[Segment]) -> Iterator[str]:
     yield "\n]}\n"
 
 
-def _markdown(interview: Interview, segments: Iterable[Segment]) -> Iterator[str]:
-    yield f"# {interview.title}\n\n"
-    facts = [f"Duration: {format_timestamp(interview.duration, millis=False)}", f"Source: {interview.source}"]
+def _markdown(interview: Interview, segments: Iterable[Segment], summary) -> Iterator[str]:
+    yield f"# {_md(interview.title)}\n\n"
+    facts = [f"Duration: {format_timestamp(interview.duration, millis=False)}", f"Source: {_md(interview.source)}"]
     if interview.speakers:
-        facts.append("Speakers: " + ", ".join(interview.speakers))
+        facts.append("Speakers: " + _md(", ".join(interview.speakers)))
     if interview.date:
         facts.append(f"Date: {interview.date}")
-    yield "".join(f"- {f}\n" for f in facts) + "\n## Transcript\n\n"
+    yield "".join(f"- {f}\n" for f in facts) + "\n"
+    if summary is not None:
+        yield from _write_up(summary)
+    yield "## Transcript\n\n"
     speaker: str | None = None
     for s in segments:
         if s.speaker and s.speaker != speaker:
             speaker = s.speaker
             yield f"\n**{speaker}**\n\n"
         yield f"[{format_timestamp(s.start, millis=False)}] {s.text}\n\n"
+
+
+def _write_up(summary) -> Iterator[str]:
+    label = "" if summary.mode == "llm" else " *(extractive: the interview's own most central sentences)*"
+    yield f"{_md(summary.overview)}{label}\n\n"
+    for topic in summary.topics:
+        span = f"{format_timestamp(topic.start, millis=False)}–{format_timestamp(topic.end, millis=False)}"
+        yield f"## {_md(topic.title)} ({span})\n\n{_md(topic.summary)}\n\n"
+        for q in topic.quotes:
+            when = format_timestamp(q.start, millis=False)
+            where = f"[{when}]({q.link})" if q.link else when
+            yield f"> “{_md(q.text)}” — {_md(q.speaker or 'unknown speaker')}, {where}\n\n"
+
+
+def _md(text: str) -> str:
+    """Transcript text is data: keep it from turning into Markdown or HTML."""
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)

@@ -130,3 +130,20 @@ class Hit:
                 "text": self.text, "context_before": self.context_before, "context_after": self.context_after,
                 "speaker": self.speaker, "score": self.score, "link": self.link,
                 "matched_terms": list(self.matched_terms)}
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """Words verified to appear, in this order, in the interview's stored transcript, timed by its words."""
+
+    interview_id: str
+    title: str
+    start: float
+    end: float
+    text: str
+    speaker: str | None
+    link: str | None
+
+    def as_json(self) -> dict:
+        return {"interview_id": self.interview_id, "title": self.title, "start": self.start, "end": self.end,
+                "text": self.text, "speaker": self.speaker, "link": self.link}

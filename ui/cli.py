@@ -166,9 +166,11 @@ def export(ctx, interview, fmt, output, as_json):
     """Export a transcript as SRT, WebVTT, text, JSON or Markdown."""
     from search.export import export as render
 
-    archive = _archive(_settings(ctx))
+    settings = _settings(ctx)
+    archive = _archive(settings)
     found = archive.resolve(interview)
-    pieces = render(found, archive.segments(found), fmt)
+    summary = _summarizer(settings, archive).summarize(found.id) if fmt == "md" else None
+    pieces = render(found, archive.segments(found), fmt, summary)
     if output is None:
         for piece in pieces:
             click.echo(piece, nl=False)
@@ -246,13 +248,10 @@ def reindex(ctx, embed_model, as_json):
 @handle_errors
 def search(ctx, query, limit, interviews, speaker, since, until, mode, as_json):
     """Search what was said. QUERY "-" reads one query per line from stdin."""
-    from search.embedder import embedder_for
     from search.query import Filters
-    from search.searcher import Searcher
 
     settings = _settings(ctx)
-    archive = _archive(settings)
-    searcher = Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir)
+    searcher = _searcher(settings)
     filters = Filters(interviews=tuple(interviews), speaker=speaker, since=since, until=until)
     run = functools.partial(searcher.search, limit=limit, mode=mode, filters=filters)
     if query != "-":
@@ -268,6 +267,104 @@ def search(ctx, query, limit, interviews, speaker, since, until, mode, as_json):
             hits, failed = [], True
         _emit_json([h.as_json() for h in hits]) if as_json else _print_hits(hits)
     sys.exit(1 if failed else 0)
+
+
+def _searcher(settings: Settings, archive=None):
+    from search.embedder import embedder_for
+    from search.searcher import Searcher
+
+    archive = archive or _archive(settings)
+    return Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir)
+
+
+def _answerer(settings: Settings, archive=None):
+    from search.answer import Answerer
+    from search.llm import chat_model_for
+
+    chat, why_not = chat_model_for(settings)
+    return Answerer(_searcher(settings, archive), chat, why_not)
+
+
+def _summarizer(settings: Settings, archive=None):
+    from search.summary import Summarizer
+
+    answerer = _answerer(settings, archive)
+    return Summarizer(answerer, answerer.searcher.embedder, context_tokens=settings.llm_context_tokens)
+
+
+@main.command()
+@click.argument("interview", required=False)
+@click.option("--topic", help="Instead: what each interview says about this topic.")
+@click.option("--interview", "interviews", multiple=True, help="With --topic: only these interviews; repeatable.")
+@click.option("--refresh", is_flag=True, help="Recompute instead of reusing the stored summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@handle_errors
+def summarize(ctx, interview, topic, interviews, refresh, as_json):
+    """Topic-by-topic write-up of an interview, or (--topic) a topic across interviews."""
+    from search.query import Filters
+
+    if bool(interview) == bool(topic):
+        raise OnrecordError("give an interview, or --topic TOPIC (not both)")
+    summarizer = _summarizer(_settings(ctx))
+    if topic:
+        result = summarizer.across(topic, Filters(interviews=tuple(interviews)))
+    else:
+        result = summarizer.summarize(interview, refresh=refresh)
+    if as_json:
+        _emit_json(result.as_json())
+        return
+    if result.notice:
+        click.echo(f"note: {result.notice}", err=True)
+    _print_summary(result) if not topic else _print_across(result)
+
+
+def _print_summary(summary) -> None:
+    from search.summary import format_range
+
+    click.echo(f"{summary.title}" + ("" if summary.mode == "llm" else "  [extractive]"))
+    click.echo(f"\n{summary.overview}\n")
+    for t in summary.topics:
+        click.echo(f"{t.title} ({format_range(t)})\n  {t.summary}")
+        _print_quotes(t.quotes, indent="    ")
+        click.echo()
+
+
+def _print_across(result) -> None:
+    click.echo(f"{result.topic}" + ("" if result.mode == "llm" else "  [extractive]") + "\n")
+    if not result.interviews:
+        click.echo("No interview discusses this.")
+    for take in result.interviews:
+        click.echo(f"{take.title}\n  {take.summary}")
+        _print_quotes(take.quotes, indent="    ")
+        click.echo()
+
+
+def _print_quotes(quotes, indent: str = "") -> None:
+    for n, q in enumerate(quotes, 1):
+        when = f"{format_timestamp(q.start, millis=False)}-{format_timestamp(q.end, millis=False)}"
+        who = f" {q.speaker}:" if q.speaker else ""
+        click.echo(f"{indent}[{n}] {q.title} [{when}]{who} “{q.text}”" + (f"\n{indent}    {q.link}" if q.link else ""))
+
+
+@main.command()
+@click.argument("question")
+@click.option("--interview", "interviews", multiple=True, help="Only this interview (id, prefix or title); repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer and its quotes as JSON.")
+@click.pass_context
+@handle_errors
+def ask(ctx, question, interviews, as_json):
+    """Answer a question from verbatim, timestamped quotes (extractive when no LLM is configured)."""
+    from search.query import Filters
+
+    answer = _answerer(_settings(ctx)).ask(question, Filters(interviews=tuple(interviews)))
+    if as_json:
+        _emit_json(answer.as_json())
+        return
+    if answer.notice:
+        click.echo(f"note: {answer.notice}", err=True)
+    click.echo(("" if answer.mode == "llm" else "[extractive] ") + answer.answer + "\n")
+    _print_quotes(answer.quotes)
 
 
 def _print_hits(hits) -> None:
