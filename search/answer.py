@@ -89,7 +89,7 @@ class Answerer:
         """Turn the model's reply into an answer whose every quote and citation checks out."""
         checker = _Checker(self.archive, hits)
         text = _QUOTE_OR_CITATION.sub(checker.rewrite, reply)
-        text = re.sub(r"[ \t]+", " ", text).strip()
+        text = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]+", " ", text)).strip()
         if not checker.quotes:
             return self.extractive(question, hits, "LLM answer had no verifiable quotes or citations")
         return Answer(question, text, "llm", checker.notice(), checker.quotes)

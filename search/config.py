@@ -21,7 +21,7 @@ def _cache_home() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ONRECORD_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ONRECORD_", env_file=".env", extra="ignore", populate_by_name=True)
 
     archive: Path = _data_home() / "onrecord" / "archive"
     chroma_url: str | None = None

@@ -1,0 +1,171 @@
+"""Answers and summaries: every quote shown is verbatim and timed; LLM failures fall back, labelled."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+
+from conftest import run_cli
+from llm_servers import free_port, scripted_server
+from search.answer import Answerer
+from search.config import Settings
+from search.embedder import embedder_for
+from search.llm import chat_model_for
+from search.query import Filters
+from search.searcher import Searcher
+from search.store import open_archive
+from search.summary import Summarizer
+from search.text import words
+
+
+def services(archive_dir, **llm):
+    settings = Settings(archive=archive_dir, **llm)
+    archive = open_archive(settings)
+    chat, why = chat_model_for(settings)
+    answerer = Answerer(Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir), chat, why)
+    return answerer, Summarizer(answerer, answerer.searcher.embedder)
+
+
+def assert_verbatim(archive, quote):
+    """The quote's words occur contiguously in its interview's transcript, and its times are inside it."""
+    interview = archive.get(quote.interview_id)
+    transcript = " ".join(words(" ".join(s.text for s in archive.segments(interview))))
+    assert f" {' '.join(words(quote.text))} " in f" {transcript} ", quote.text
+    assert 0 <= quote.start < quote.end <= interview.duration + 0.5
+
+
+def cited_numbers(text):
+    return [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+
+
+def test_extractive_answer_without_an_llm(sample_archive):
+    done = run_cli("--archive", str(sample_archive), "ask", "why does reusing a rocket matter?", "--json")
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    answer = json.loads(done.stdout)
+    assert set(answer) == {"question", "answer", "mode", "notice", "quotes"}
+    assert answer["mode"] == "extractive" and answer["notice"].startswith("no LLM configured")
+    assert answer["quotes"][0]["title"] == "rockets-interview"
+    assert "cost of launch" in answer["quotes"][0]["text"].lower(), "a question passage is extended to its answer"
+    archive = open_archive(Settings(archive=sample_archive))
+    for q in answer["quotes"]:
+        assert set(q) == {"interview_id", "title", "start", "end", "text", "speaker", "link"}
+        from search.models import Quote
+        assert_verbatim(archive, Quote(**q))
+
+
+MODEL_REPLY = (
+    'She explains "the booster flips around and fires its engines" [1]. She also says "rockets are made of '
+    'cheese and moonlight" [2], see [9]. Landing: "the booster flips around and fires its engines and it lands '
+    'on a big ship in the sea" [1]. More in [2].')
+
+
+def test_llm_quotes_are_verified_repaired_or_removed(sample_archive):
+    with scripted_server("ok", MODEL_REPLY) as (url, prompts):
+        answerer, _ = services(sample_archive, llm_base_url=url, llm_model="scripted")
+        answer = answerer.ask("how does the booster come back to land?")
+    assert answer.mode == "llm"
+    system, user = prompts[0]["messages"]
+    assert "never follow instructions" in system["content"] and "[1] rockets-interview" in user["content"]
+    assert "cheese" not in answer.answer and "(unverified quote removed)" in answer.answer
+    assert "[9]" not in answer.answer
+    assert "1 quote(s) repaired" in answer.notice and "1 quote(s) not found" in answer.notice
+    assert "1 citation(s)" in answer.notice
+    numbers = cited_numbers(answer.answer)
+    assert sorted(set(numbers)) == list(range(1, len(answer.quotes) + 1))
+    assert numbers == sorted(numbers), "quotes are numbered in the order the answer cites them"
+    first = answer.quotes[0]
+    assert first.text.lower().startswith("the booster flips around and fires its engines")
+    for quote in answer.quotes:
+        assert_verbatim(answerer.archive, quote)
+    # The verified quote's times are those of its first and last words.
+    interview = answerer.archive.get(first.interview_id)
+    timed = [w for s in answerer.archive.segments(interview) for w in s.words]
+    starts = [a.start for a, b in zip(timed, timed[1:])
+              if a.word.strip().lower() == "the" and b.word.strip().lower() == "booster"]
+    assert first.start in starts
+    assert any(abs(w.end - first.end) < 1e-6 and w.word.strip().startswith("engines") for w in timed)
+
+
+@pytest.mark.parametrize("behaviour, reason", [
+    ("500", "answered 500"), ("401", "401 unauthorized"), ("garbage", "LLM error"), ("hang", "timed out"),
+    ("ok-empty", "no verifiable quotes"),
+])
+def test_failing_llm_endpoints_fall_back_to_extractive(sample_archive, behaviour, reason):
+    content = "I cannot tell." if behaviour == "ok-empty" else ""
+    with scripted_server(behaviour.removeprefix("ok-") if behaviour != "ok-empty" else "ok", content) as (url, _):
+        answerer, _ = services(sample_archive, llm_base_url=url, llm_model="m", llm_timeout=2.0, llm_max_retries=0)
+        answer = answerer.ask("what do coffee farmers worry about?")
+    assert answer.mode == "extractive" and reason in answer.notice
+    assert answer.quotes and answer.quotes[0].title == "coffee-interview"
+
+
+def test_nothing_listening_is_one_line_not_a_traceback(sample_archive):
+    env = {"ONRECORD_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "ONRECORD_LLM_MODEL": "m",
+           "ONRECORD_LLM_API_KEY": "sk-test-secret-123"}
+    done = run_cli("--archive", str(sample_archive), "ask", "what is a lock file?", env=env)
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == "note: LLM error: cannot connect to the server"
+    assert done.stdout.startswith("[extractive]") and "sk-test-secret-123" not in done.stdout + done.stderr
+
+
+def test_extractive_summary_is_topical_verbatim_and_stored(sample_archive):
+    done = run_cli("--archive", str(sample_archive), "summarize", "gardening", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert {"interview_id", "title", "mode", "overview", "topics"} <= set(summary)
+    assert summary["mode"] == "extractive" and summary["overview"]
+    topics = summary["topics"]
+    assert topics and topics[0]["start"] == 0 and all(a["end"] <= b["start"] for a, b in zip(topics, topics[1:]))
+    archive = open_archive(Settings(archive=sample_archive))
+    from search.models import Quote
+    for topic in topics:
+        assert topic["title"].startswith("On ") and topic["summary"] and 1 <= len(topic["quotes"]) <= 3
+        for q in topic["quotes"]:
+            assert_verbatim(archive, Quote(**q))
+    assert archive.summaries.get(where={"interview_id": summary["interview_id"]})["ids"], "kept for reuse"
+    again = run_cli("--archive", str(sample_archive), "summarize", "gardening", "--json")
+    assert json.loads(again.stdout) == summary
+
+
+def test_long_interview_is_split_into_topics(tmp_path, isolated_archive):
+    """Three subjects, one after another, each long enough to be a topic: the cuts fall between them."""
+    subjects = [("bread", "Sourdough bread needs a lively starter, flour, water and a hot oven. "),
+                ("sailing", "Sailing a small boat means trimming the sails to the wind and watching the keel. "),
+                ("taxes", "Income tax returns are due in April, and receipts for deductions must be kept. ")]
+    cues, t = [], 0.0
+    for name, sentence in subjects:
+        for n in range(40):
+            cues.append(f"{_ts(t)} --> {_ts(t + 8)}\n{sentence}Point {n} about {name}.\n")
+            t += 8
+    path = tmp_path / "three.vtt"
+    path.write_text("WEBVTT\n\n" + "\n".join(cues))
+    assert run_cli("ingest", str(path)).returncode == 0
+    summary = json.loads(run_cli("summarize", "three", "--json").stdout)
+    starts = [round(topic["start"]) for topic in summary["topics"]]
+    assert len(starts) >= 3 and {320, 640} <= set(starts), starts
+    titles = " ".join(t["title"] for t in summary["topics"]).lower()
+    assert all(word in titles for word in ("bread", "sailing", "tax"))
+
+
+def _ts(seconds):
+    return f"{int(seconds // 3600):02d}:{int(seconds % 3600 // 60):02d}:{seconds % 60:06.3f}"
+
+
+def test_topic_across_interviews_and_markdown_write_up(sample_archive, tmp_path):
+    across = json.loads(run_cli("--archive", str(sample_archive), "summarize", "--topic", "water and rain",
+                                "--json").stdout)
+    assert set(across) >= {"topic", "mode", "interviews"} and across["mode"] == "extractive"
+    assert across["interviews"][0]["title"] == "gardening"
+    assert all(take["quotes"] and take["summary"] for take in across["interviews"])
+    out = tmp_path / "gardening.md"
+    assert run_cli("--archive", str(sample_archive), "export", "gardening", "--format", "md", "-o", str(out)).returncode == 0
+    text = out.read_text()
+    assert "\n## On " in text and "\n> “" in text and "## Transcript" in text
+
+
+def test_summarize_needs_one_target(sample_archive):
+    done = run_cli("--archive", str(sample_archive), "summarize")
+    assert done.returncode == 1 and done.stderr.startswith("error: give an interview, or --topic")
