@@ -88,11 +88,18 @@ class Answerer:
     def verify(self, question: str, reply: str, hits: list[Hit]) -> Answer:
         """Turn the model's reply into an answer whose every quote and citation checks out."""
         checker = _Checker(self.archive, hits)
-        text = _QUOTE_OR_CITATION.sub(checker.rewrite, reply)
+        text = _QUOTE_OR_CITATION.sub(checker.rewrite, _drop_echo(reply))
         text = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]+", " ", text)).strip()
-        if not checker.quotes:
-            return self.extractive(question, hits, "LLM answer had no verifiable quotes or citations")
+        if not checker.quoted_passages:
+            return self.extractive(question, hits, "LLM answer had no verifiable quotes")
         return Answer(question, text, "llm", checker.notice(), checker.quotes)
+
+
+# One worked example: small local models follow a format they have seen far better than one described.
+_EXAMPLE_QUESTION = ("Question: what does she eat for breakfast?\n\nExcerpts:\n\n[1] Morning talk — Ann [02:10]\n"
+                     "I always start the day with oatmeal and fruit. Then I walk the dog.\n\n"
+                     "[2] Morning talk — Ann [05:40]\nLunch is usually a salad.")
+_EXAMPLE_ANSWER = 'She starts the day with oatmeal: "I always start the day with oatmeal and fruit" [1].'
 
 
 def answer_prompt(question: str, hits: list[Hit]) -> list[Message]:
@@ -100,7 +107,16 @@ def answer_prompt(question: str, hits: list[Hit]) -> list[Message]:
         f"[{n}] {h.title} — {h.speaker or 'unknown speaker'} [{format_timestamp(h.start, millis=False)}]\n"
         f"{' '.join(t for t in (h.context_before, h.text, h.context_after) if t)}"
         for n, h in enumerate(hits, 1))
-    return [Message("system", SYSTEM), Message("user", f"Question: {question}\n\nExcerpts:\n\n{excerpts}")]
+    return [Message("system", SYSTEM), Message("user", _EXAMPLE_QUESTION), Message("assistant", _EXAMPLE_ANSWER),
+            Message("user", f"Question: {question}\n\nExcerpts:\n\n{excerpts}")]
+
+
+_ECHO = re.compile(r"^\s*(question:|excerpts?\b.*:|\[\d+\][^\n]*—[^\n]*\[\d\d:\d\d(:\d\d)?\]).*$", re.I | re.M)
+
+
+def _drop_echo(reply: str) -> str:
+    """Small models sometimes replay the prompt's framing (headers of excerpts they then invent); drop it."""
+    return _ECHO.sub("", reply)
 
 
 def _is_question(hit: Hit) -> bool:
@@ -121,7 +137,7 @@ class _Checker:
         self.quotes: list[Quote] = []
         self._excerpt_quote: dict[int, int] = {}  # excerpt number -> its plain quote's number
         self._texts: dict[str, TranscriptText] = {}
-        self.repaired = self.dropped = self.bad_citations = 0
+        self.repaired = self.dropped = self.bad_citations = self.quoted_passages = 0
 
     def rewrite(self, match: re.Match) -> str:
         if match.group("quote") is None:
@@ -134,6 +150,7 @@ class _Checker:
         for n in valid or range(1, len(self.hits) + 1):  # an uncited quote may come from any excerpt
             span = self._locate(quoted, self.hits[n - 1])
             if span:
+                self.quoted_passages += 1
                 number = self._add(self.quote(span, self.hits[n - 1]))
                 return f"“{span.text}” [{number}]" + (" (quote repaired)" if span.repaired else "") + " "
         self.dropped += 1

@@ -30,6 +30,11 @@ TOPIC_SYSTEM = (
     "TITLE: a title of three to six words\nSUMMARY: two sentences on what was said\n"
     'QUOTE: "a short passage copied word for word from the transcript"\n'
     "You may give up to three QUOTE lines.")
+# A worked example: small local models keep a format they have seen far better than one described.
+_EXAMPLE_TOPIC = ("Transcript:\nWe moved the bakery to a bigger space last spring. The old oven could only bake "
+                  "forty loaves at once. Now we bake two hundred, and the line outside is shorter.")
+_EXAMPLE_REPLY = ("TITLE: Moving the bakery\nSUMMARY: The bakery moved to a bigger space last spring. A larger oven "
+                  'lets it bake far more loaves.\nQUOTE: "The old oven could only bake forty loaves at once"')
 
 
 @dataclass(slots=True)
@@ -155,11 +160,12 @@ class Summarizer:
         budget_words = int(max(200, self.context_tokens - 600) * 0.7)
         text = _clip_words("\n".join(f"{s.speaker + ': ' if s.speaker else ''}{s.text}" for s in segments),
                            budget_words)
-        reply = self.chat.complete([Message("system", TOPIC_SYSTEM), Message("user", f"Transcript:\n{text}")],
+        reply = self.chat.complete([Message("system", TOPIC_SYSTEM), Message("user", _EXAMPLE_TOPIC),
+                                    Message("assistant", _EXAMPLE_REPLY), Message("user", f"Transcript:\n{text}")],
                                    max_tokens=300)
         title = _field(reply, "TITLE")
         summary = _field(reply, "SUMMARY")
-        if not title or not summary:
+        if not title or not summary or not _grounded(f"{title} {summary}", text):
             return None
         transcript = TranscriptText(segments)
         middle = (segments[0].start + segments[-1].end) / 2
@@ -235,6 +241,17 @@ def _extractive_overview(interview: Interview, topics: list[Topic]) -> str:
     who = f" with {', '.join(interview.speakers)}" if interview.speakers else ""
     covered = "; ".join(t.title.removeprefix("On ") for t in topics)
     return f"A {minutes}-minute recording{who}, in {len(topics)} part(s): {covered}."
+
+
+def _grounded(written: str, source: str) -> bool:
+    """A summary of a passage talks about that passage: most of its content words occur in it. Catches a small
+    model replaying the prompt's example or drifting off into text of its own."""
+    from .text import FILLER, stopwords, words
+
+    skip = stopwords() | FILLER
+    mine = {w for w in words(written) if w not in skip and len(w) > 2}
+    theirs = {w for w in words(source) if w not in skip}
+    return len(mine) >= 2 and len(mine & theirs) >= 0.5 * len(mine)
 
 
 def _field(reply: str, name: str) -> str | None:
