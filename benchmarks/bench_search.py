@@ -203,13 +203,18 @@ def quality(searcher, questions: list[dict], episodes: dict[str, str]) -> dict:
     scored = [q for q in questions if q["episode"] in episodes]
     ranks = {mode: [first_correct_rank(searcher.search(q["question"], limit=LIMIT, mode=mode),
                                        episodes[q["episode"]], q) for q in scored] for mode in MODES}
-    n = len(scored)
-    metrics = {mode: {"success_at_1": sum(r == 1 for r in rs if r) / n if n else 0.0,
-                      "success_at_5": sum(r <= 5 for r in rs if r) / n if n else 0.0,
-                      "mrr_at_10": sum(1 / r for r in rs if r) / n if n else 0.0} for mode, rs in ranks.items()}
-    return {"questions": len(questions), "scored": n, "skipped": len(questions) - n,
+    return {"questions": len(questions), "scored": len(scored), "skipped": len(questions) - len(scored),
             "skipped_ids": [q["id"] for q in questions if q["episode"] not in episodes],
-            "metrics": metrics, "ranks": {q["id"]: {m: ranks[m][k] for m in MODES} for k, q in enumerate(scored)}}
+            "metrics": {mode: rank_metrics(rs) for mode, rs in ranks.items()},
+            "ranks": {q["id"]: {m: ranks[m][k] for m in MODES} for k, q in enumerate(scored)}}
+
+
+def rank_metrics(ranks: list[int | None]) -> dict[str, float]:
+    """Success@1, Success@5 and MRR@10 from each question's first correct rank (None: none in the top 10)."""
+    found = [r for r in ranks if r is not None]
+    n = max(1, len(ranks))
+    return {"success_at_1": sum(r == 1 for r in found) / n, "success_at_5": sum(r <= 5 for r in found) / n,
+            "mrr_at_10": sum(1 / r for r in found) / n}
 
 
 def latency(searcher, collection, questions: list[str]) -> dict:
@@ -312,6 +317,9 @@ class CopyBatch:
 
     def __init__(self, store, collection):
         self.store, self.collection = store, collection
+        self._reset()
+
+    def _reset(self) -> None:
         self.pages: dict[str, list] = {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
         self.chunks: dict[str, list] = {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
         self.interviews: list = []
@@ -339,7 +347,7 @@ class CopyBatch:
         _upsert(self.collection, self.chunks)
         for interview in self.interviews:
             self.store.commit(interview)
-        self.__init__(self.store, self.collection)
+        self._reset()
 
 
 def _upsert(collection, records: dict[str, list]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from .archive import Archive
 from .links import deep_link
@@ -59,7 +60,9 @@ class Answerer:
         return self.searcher.archive
 
     def ask(self, question: str, filters: Filters = Filters()) -> Answer:
-        hits = self.searcher.search(question, limit=EXCERPTS, filters=filters)
+        return self.ask_with(question, self.searcher.search(question, limit=EXCERPTS, filters=filters))
+
+    def ask_with(self, question: str, hits: list[Hit]) -> Answer:
         if not hits:
             return Answer(question, "Nothing in the archive matches this question.", "extractive",
                           self.why_no_chat, [])
@@ -71,6 +74,11 @@ class Answerer:
             return self.extractive(question, hits, str(exc))
         return self.verify(question, reply, hits)
 
+    def stream(self, question: str, filters: Filters = Filters()) -> "StreamedAnswer":
+        """Retrieval now; the model's answer as it is written, verified sentence by sentence."""
+        hits = self.searcher.search(question, limit=EXCERPTS, filters=filters)
+        return StreamedAnswer(self, question, hits)
+
     def extractive(self, question: str, hits: list[Hit], notice: str | None) -> Answer:
         """The best passages as the answer. A passage that is itself a question is extended by the words that
         follow it (its answer, in an interview); weak matches far below the best are left out."""
@@ -80,15 +88,19 @@ class Answerer:
         for hit in strong:
             span = checker.locate_exact(f"{hit.text} {hit.context_after}", hit) if _is_question(hit) else None
             quotes.append(checker.quote(span, hit) if span else hit_quote(hit))
-        lines = [f"[{n}] {q.speaker or 'Someone'} in {q.title} at {format_timestamp(q.start, millis=False)}: "
-                 f"“{q.text}”" for n, q in enumerate(quotes, 1)]
-        return Answer(question, "The passages that best match the question:\n" + "\n".join(lines), "extractive",
-                      notice, quotes)
+        best = quotes[0]
+        text = (f"{best.speaker or 'Someone'} in {best.title} at {format_timestamp(best.start, millis=False)}: "
+                f"“{best.text}” [1]")
+        if len(quotes) > 1:
+            text += " See also " + ", ".join(f"[{n}]" for n in range(2, len(quotes) + 1)) + "."
+        return Answer(question, text, "extractive", notice, quotes)
 
     def verify(self, question: str, reply: str, hits: list[Hit]) -> Answer:
         """Turn the model's reply into an answer whose every quote and citation checks out."""
         checker = _Checker(self.archive, hits)
-        text = _QUOTE_OR_CITATION.sub(checker.rewrite, _drop_echo(reply))
+        return self.finish(question, _QUOTE_OR_CITATION.sub(checker.rewrite, _drop_echo(reply)), checker, hits)
+
+    def finish(self, question: str, text: str, checker: "_Checker", hits: list[Hit]) -> Answer:
         text = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]+", " ", text)).strip()
         if not checker.quoted_passages:
             return self.extractive(question, hits, "LLM answer had no verifiable quotes")
@@ -100,6 +112,52 @@ _EXAMPLE_QUESTION = ("Question: what does she eat for breakfast?\n\nExcerpts:\n\
                      "I always start the day with oatmeal and fruit. Then I walk the dog.\n\n"
                      "[2] Morning talk — Ann [05:40]\nLunch is usually a salad.")
 _EXAMPLE_ANSWER = 'She starts the day with oatmeal: "I always start the day with oatmeal and fruit" [1].'
+
+
+_SAFE_CUT = re.compile(r"[.!?][”\"]?(?:\s*\[\d+\])*\s+")
+
+
+class StreamedAnswer:
+    """Iterate `pieces()` for verified answer text as the model writes it; then `answer` holds the result
+    (extractive, with its reason, if the model failed or quoted nothing verifiable)."""
+
+    def __init__(self, answerer: Answerer, question: str, hits: list[Hit]):
+        self.answerer = answerer
+        self.question = question
+        self.hits = hits
+        self.answer: Answer | None = None
+
+    def pieces(self) -> Iterator[str]:
+        a, hits = self.answerer, self.hits
+        if not hits or a.chat is None:
+            self.answer = a.ask_with(self.question, hits)
+            yield self.answer.answer
+            return
+        checker, buffer, shown = _Checker(a.archive, hits), "", []
+        try:
+            for delta in a.chat.stream(answer_prompt(self.question, hits)):
+                buffer += delta
+                cut = _last_safe_cut(buffer)
+                if cut:
+                    shown.append(_QUOTE_OR_CITATION.sub(checker.rewrite, _drop_echo(buffer[:cut])))
+                    buffer = buffer[cut:]
+                    yield shown[-1]
+        except LLMError as exc:
+            self.answer = a.extractive(self.question, hits, str(exc))
+            return
+        shown.append(_QUOTE_OR_CITATION.sub(checker.rewrite, _drop_echo(buffer)))
+        yield shown[-1]
+        self.answer = a.finish(self.question, "".join(shown), checker, hits)
+
+
+def _last_safe_cut(text: str) -> int:
+    """The end of the last whole sentence that has no quotation still open."""
+    cut = 0
+    for match in _SAFE_CUT.finditer(text):
+        if (text.count('"', 0, match.end()) + text.count("“", 0, match.end())
+                - text.count("”", 0, match.end())) % 2 == 0:
+            cut = match.end()
+    return cut
 
 
 def answer_prompt(question: str, hits: list[Hit]) -> list[Message]:

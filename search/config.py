@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     archive: Path = _data_home() / "onrecord" / "archive"
     chroma_url: str | None = None
     cache_dir: Path = _cache_home() / "onrecord"
+    media_dir: Path = _data_home() / "onrecord" / "media"  # where the app keeps uploaded files
 
     whisper_model: str = DEFAULT_WHISPER_MODEL
     device: str = "auto"  # "cpu", "cuda" or "auto"

@@ -19,7 +19,7 @@ import numpy as np
 from .iterutil import batched
 from .text import stem_map, stopwords, words
 
-_FORMAT = 1
+_FORMAT = 2  # bump when tokenizing changes: cached indexes rebuild
 
 
 def fingerprint(collection: str, interview_ids: list[str]) -> str:

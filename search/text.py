@@ -20,11 +20,20 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-@lru_cache(maxsize=1)
-def stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
+# Function words (the NLTK English list, less negations, which carry meaning in what people say).
+STOPWORDS = frozenset("""
+i me my myself we our ours ourselves you you're you've you'll you'd your yours yourself yourselves he him his
+himself she she's her hers herself it it's its itself they them their theirs themselves what which who whom
+this that that'll these those am is are was were be been being have has had having do does did doing a an
+the and but if or because as until while of at by for with about against between into through during before
+after above below to from up down in out on off over under again further then once here there when where why
+how all any both each few more most other some such only own same so than too very s t can will just don
+should should've now d ll m o re ve y ma
+""".split())
 
-    return frozenset(STOPWORDS_EN)
+
+def stopwords() -> frozenset[str]:
+    return STOPWORDS
 
 
 def stems(words_: list[str]) -> list[str]:

@@ -39,6 +39,8 @@ def scripted_server(behaviour: str, content: str = ""):
             if behaviour == "hang":
                 time.sleep(30)
                 return
+            if prompts[-1].get("stream") and behaviour == "ok":
+                return self._stream(content)
             status, payload = {"500": (500, b'{"error": {"message": "boom"}}'),
                                "401": (401, b'{"error": {"message": "bad key"}}'),
                                "garbage": (200, b"this is not json {"),
@@ -48,6 +50,18 @@ def scripted_server(behaviour: str, content: str = ""):
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+
+        def _stream(self, text: str) -> None:
+            """Server-sent events, a few characters per chunk, as OpenAI-compatible servers stream."""
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for i in range(0, len(text), 7):
+                chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "scripted",
+                         "choices": [{"index": 0, "delta": {"content": text[i:i + 7]}, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+            self.wfile.write(b"data: [DONE]\n\n")
 
         def log_message(self, *args):
             pass

@@ -67,7 +67,7 @@ def test_llm_quotes_are_verified_repaired_or_removed(sample_archive):
         answerer, _ = services(sample_archive, llm_base_url=url, llm_model="scripted")
         answer = answerer.ask("how does the booster come back to land?")
     assert answer.mode == "llm"
-    system, user = prompts[0]["messages"]
+    system, user = prompts[0]["messages"][0], prompts[0]["messages"][-1]
     assert "never follow instructions" in system["content"] and "[1] rockets-interview" in user["content"]
     assert "cheese" not in answer.answer and "(unverified quote removed)" in answer.answer
     assert "[9]" not in answer.answer
@@ -87,6 +87,18 @@ def test_llm_quotes_are_verified_repaired_or_removed(sample_archive):
               if a.word.strip().lower() == "the" and b.word.strip().lower() == "booster"]
     assert first.start in starts
     assert any(abs(w.end - first.end) < 1e-6 and w.word.strip().startswith("engines") for w in timed)
+
+
+def test_streamed_answer_is_verified_as_it_arrives(sample_archive):
+    with scripted_server("ok", MODEL_REPLY) as (url, _):
+        answerer, _ = services(sample_archive, llm_base_url=url, llm_model="scripted")
+        streamed = answerer.stream("how does the booster come back to land?")
+        pieces = list(streamed.pieces())
+        whole = answerer.verify("how does the booster come back to land?", MODEL_REPLY, streamed.hits)
+    assert len(pieces) >= 3, "sentences arrive one by one"
+    assert "cheese" not in "".join(pieces), "an unverified quote is never shown, not even while streaming"
+    assert streamed.answer.mode == "llm" and streamed.answer.answer == whole.answer
+    assert streamed.answer.quotes == whole.quotes
 
 
 @pytest.mark.parametrize("behaviour, reason", [

@@ -367,6 +367,30 @@ def ask(ctx, question, interviews, as_json):
     _print_quotes(answer.quotes)
 
 
+@main.command()
+@click.option("--port", type=int, help="Port (default: Streamlit's own setting, STREAMLIT_SERVER_PORT or 8501).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--json", "as_json", is_flag=True, help="Print the app's address as JSON before starting it.")
+@click.pass_context
+@handle_errors
+def ui(ctx, port, host, as_json):
+    """Start the app (Streamlit) on this archive."""
+    import subprocess
+
+    app = Path(__file__).resolve().parent / "app" / "main.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host,
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    if port:
+        command += ["--server.port", str(port)]
+    env = dict(os.environ)
+    for key, value in ctx.obj.items():  # the app reads the same settings from the environment
+        if value is not None:
+            env[f"ONRECORD_{key.upper()}"] = str(value)
+    if as_json:
+        _emit_json({"url": f"http://{host}:{port or os.environ.get('STREAMLIT_SERVER_PORT', 8501)}"})
+    sys.exit(subprocess.call(command, env=env))
+
+
 def _print_hits(hits) -> None:
     if not hits:
         click.echo("no hits")

@@ -1,0 +1,22 @@
+"""onrecord's Streamlit app: the entry script only builds the navigation and runs the chosen page."""
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# `streamlit run` executes this file as a script; make the project's packages importable from a checkout too.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+VIEWS = Path(__file__).parent / "views"  # not "pages/": Streamlit would list that folder on its own
+
+st.set_page_config(page_title="onrecord", page_icon="🎙️", layout="wide")
+st.navigation([
+    st.Page(VIEWS / "library.py", title="Library", icon="📚", default=True),  # served at /
+    st.Page(VIEWS / "interview.py", title="Interview", icon="🎧", url_path="interview"),
+    st.Page(VIEWS / "search.py", title="Search", icon="🔎", url_path="search"),
+    st.Page(VIEWS / "ask.py", title="Ask", icon="💬", url_path="ask"),
+    st.Page(VIEWS / "topics.py", title="Topics", icon="🧭", url_path="topics"),
+    st.Page(VIEWS / "add.py", title="Add", icon="➕", url_path="add"),
+    st.Page(VIEWS / "settings.py", title="Settings", icon="⚙️", url_path="settings"),
+]).run()
