@@ -1,4 +1,4 @@
-# `make demo`: set everything up, ingest the bundled samples and search them. `make test`: the test suite.
+# `make demo`: set everything up, ingest the bundled samples, search them and open the app. `make test`: the test suite.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 ONRECORD := $(VENV)/bin/onrecord
@@ -10,6 +10,7 @@ demo: install
 	$(ONRECORD) --archive $(DEMO_ARCHIVE) ingest samples/
 	$(ONRECORD) --archive $(DEMO_ARCHIVE) list
 	$(ONRECORD) --archive $(DEMO_ARCHIVE) search "how do they bring the rocket back" --limit 3
+	$(ONRECORD) --archive $(DEMO_ARCHIVE) ui
 
 test: install
 	$(PY) -m pytest
