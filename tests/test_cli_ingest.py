@@ -12,7 +12,7 @@ import pytest
 
 from conftest import SAMPLES, json_lines, run_cli
 
-COMMANDS = ["ingest", "list", "show", "export", "delete", "reindex"]
+COMMANDS = ["ingest", "list", "show", "export", "delete", "reindex", "search", "ask", "summarize", "ui"]
 AUDIO = ["city-bikes.mp4", "coffee-interview.ogg", "packaging-talk.m4a", "rockets-interview.mp3"]
 
 
@@ -22,6 +22,24 @@ def test_every_command_has_help_and_json(command):
     assert done.returncode == 0
     assert "--json" in done.stdout
     assert done.stdout.splitlines()[0].startswith("Usage: ")
+
+
+def test_every_command_is_tested_for_help():
+    from ui.cli import main
+
+    assert sorted(main.commands) == sorted(COMMANDS)
+
+
+def test_readme_quick_start_is_the_two_make_targets_ci_runs():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Quick start", 1)[1].split("```", 2)[1]
+    commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
+    assert commands == ["make demo", "make test"]
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    assert "\ndemo: install" in makefile and "\ntest: install" in makefile
 
 
 def _listed(archive) -> dict[str, dict]:
