@@ -101,10 +101,11 @@ class Ingestor:
         except OSError as exc:
             return IngestResult(source.ref, None, "failed", exc.strerror or str(exc))
         try:
-            if self.archive.has(interview_id):
-                existing = self.archive.get(interview_id)
-                return IngestResult(source.ref, interview_id, "skipped", None, existing.duration, existing.title)
-            interview = self._ingest_new(source, interview_id)
+            with self.archive.writing(interview_id):
+                if self.archive.has(interview_id):
+                    existing = self.archive.get(interview_id)
+                    return IngestResult(source.ref, interview_id, "skipped", None, existing.duration, existing.title)
+                interview = self._ingest_new(source, interview_id)
         except (OnrecordError, MediaError, CaptionError) as exc:
             return IngestResult(source.ref, interview_id, "failed", str(exc))
         except OSError as exc:

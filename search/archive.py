@@ -14,12 +14,15 @@ Chroma needs a vector for every record; the metadata-only collections store a co
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
-from .iterutil import batched
+from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .errors import NotFound, OnrecordError
+from .iterutil import batched
 from .models import Chunk, Interview, Segment, segment_from_json, segment_to_json
 
 SCHEMA_VERSION = 1
@@ -41,12 +44,42 @@ def chunk_id(interview_id: str, index: int) -> str:
     return f"{interview_id}-c{index:05d}"
 
 
+def _storage_errors(method):
+    """Chroma's own failures (a server gone away, a locked or full disk, a read-only folder) become one-line
+    OnrecordErrors naming the archive; nothing committed is lost, and re-running resumes."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except OnrecordError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - chromadb raises many types, from Rust, SQLite and httpx
+            if not _is_storage_error(exc):
+                raise
+            reason = " ".join(str(exc).split())[:300] or exc.__class__.__name__
+            raise OnrecordError(f"archive {self.location}: {reason}") from exc
+
+    return wrapper
+
+
+def _is_storage_error(exc: Exception) -> bool:
+    import httpx
+    from chromadb.errors import ChromaError
+
+    return isinstance(exc, (ChromaError, httpx.HTTPError, ConnectionError, OSError)) or \
+        type(exc).__module__.startswith("chromadb")
+
+
 class Archive:
     """The archive over an injected Chroma client (persistent, HTTP or in-memory)."""
 
-    def __init__(self, client, *, location: str = "", reopen: Callable[[], object] | None = None):
+    @_storage_errors
+    def __init__(self, client, *, location: str = "", reopen: Callable[[], object] | None = None,
+                 lock_dir: Path | None = None):
         self.location = location
         self._reopen = reopen
+        self._lock_dir = lock_dir
         self._attach(client)
         self._check_schema()
 
@@ -90,6 +123,7 @@ class Archive:
     def generation(self) -> int:
         return int(self._meta_record().get("generation", 0))
 
+    @_storage_errors
     def set_embed_model(self, name: str, generation: int = 0) -> None:
         """Switch (in one write) which embedding model and chunks collection readers use."""
         meta = self._meta_record() | {"embed_model": name, "generation": generation,
@@ -97,6 +131,7 @@ class Archive:
                                       "schema": SCHEMA_VERSION}
         self._meta.upsert(ids=["archive"], metadatas=[meta], embeddings=[_NO_VECTOR])
 
+    @_storage_errors
     def chunks(self, collection: str | None = None):
         name = collection or self._meta_record().get("chunks_collection")
         if not name:
@@ -105,14 +140,17 @@ class Archive:
 
     # -- reading --------------------------------------------------------------------------------
 
+    @_storage_errors
     def list(self) -> list[Interview]:
         got = self.interviews.get(include=["documents"])
         items = [_interview_from_doc(doc) for doc in got["documents"]]
         return sorted(items, key=lambda i: (i.created, i.id))
 
+    @_storage_errors
     def has(self, interview_id: str) -> bool:
         return bool(self.interviews.get(ids=[interview_id], include=[])["ids"])
 
+    @_storage_errors
     def get(self, interview_id: str) -> Interview:
         got = self.interviews.get(ids=[interview_id], include=["documents"])
         if not got["ids"]:
@@ -145,12 +183,32 @@ class Archive:
 
     # -- writing: stage pages and chunks, then commit the interview record ----------------------
 
+    @contextlib.contextmanager
+    def writing(self, interview_id: str) -> Iterator[None]:
+        """Only one process at a time writes a given interview: a second ingest of the same file waits, then
+        finds it committed. Embedded archives lock a file beside the data; on a server, stable ids and upserts
+        keep concurrent writers of one interview from duplicating it."""
+        if self._lock_dir is None:
+            yield
+            return
+        import fcntl
+
+        self._lock_dir.mkdir(parents=True, exist_ok=True)
+        with open(self._lock_dir / f"{interview_id}.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @_storage_errors
     def discard_staged(self, interview_id: str) -> None:
         """Drop what a crashed or interrupted ingest of this interview left behind."""
         self.transcripts.delete(where={"interview_id": interview_id})
         if self.embed_model:
             self.chunks().delete(where={"interview_id": interview_id})
 
+    @_storage_errors
     def stage_pages(self, interview_id: str, first_page: int, pages: Sequence[Sequence[Segment]]) -> None:
         self.transcripts.upsert(
             ids=[page_id(interview_id, first_page + n) for n in range(len(pages))],
@@ -159,6 +217,7 @@ class Archive:
             embeddings=[_NO_VECTOR] * len(pages),
         )
 
+    @_storage_errors
     def stage_chunks(self, interview_id: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]],
                      *, day: int, collection: str | None = None) -> None:
         if not chunks:
@@ -170,11 +229,13 @@ class Archive:
             embeddings=[list(v) for v in vectors],
         )
 
+    @_storage_errors
     def commit(self, interview: Interview) -> None:
         self.interviews.upsert(ids=[interview.id], documents=[json.dumps(interview.as_json(), ensure_ascii=False)],
                                metadatas=[{"created": interview.created, "kind": interview.kind}],
                                embeddings=[_NO_VECTOR])
 
+    @_storage_errors
     def delete(self, interview_id: str) -> None:
         self.interviews.delete(ids=[interview_id])  # invisible first, then the rest
         self.discard_staged(interview_id)
@@ -182,12 +243,14 @@ class Archive:
 
     # -- derived results kept for reuse ------------------------------------------------------------
 
+    @_storage_errors
     def cached_summary(self, key: str, stamp: str) -> dict | None:
         got = self.summaries.get(ids=[key], include=["documents", "metadatas"])
         if not got["ids"] or got["metadatas"][0].get("stamp") != stamp:
             return None
         return json.loads(got["documents"][0])
 
+    @_storage_errors
     def keep_summary(self, key: str, interview_id: str, stamp: str, data: dict) -> None:
         self.summaries.upsert(ids=[key], documents=[json.dumps(data, ensure_ascii=False)],
                               metadatas=[{"interview_id": interview_id, "stamp": stamp}], embeddings=[_NO_VECTOR])

@@ -14,7 +14,8 @@ def open_archive(settings: Settings) -> Archive:
     if settings.chroma_url:
         return Archive(http_client(settings.chroma_url), location=settings.chroma_url)
     path = settings.archive
-    return Archive(persistent_client(path), location=str(path), reopen=lambda: persistent_client(path, fresh=True))
+    return Archive(persistent_client(path), location=str(path), reopen=lambda: persistent_client(path, fresh=True),
+                   lock_dir=path / "locks")
 
 
 def _chroma_settings():

@@ -6,19 +6,24 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from conftest import SAMPLES, json_lines, run_cli
 from llm_servers import free_port
 
+# `chroma` comes with the chromadb package, beside this Python (make test does not activate the venv).
+CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+
 
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory):
-    chroma = shutil.which("chroma")
+    chroma = CHROMA
     if chroma is None:
-        pytest.fail("the `chroma` command (from the chromadb package) is not on PATH")
+        pytest.fail("the `chroma` command (from the chromadb package) is not installed")
     port = free_port()
     folder = tmp_path_factory.mktemp("chroma-server")
     log = open(folder / "server.log", "w")
@@ -59,3 +64,54 @@ def test_an_unreachable_server_is_one_clear_line(tmp_path):
     done = run_cli("--chroma-url", f"http://127.0.0.1:{free_port()}", "list")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("error: cannot reach Chroma at http://127.0.0.1:")
+
+
+def _chroma_server(folder, port):
+    return subprocess.Popen([CHROMA, "run", "--path", str(folder), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait_port(port, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError("chroma did not start")
+
+
+def test_a_server_that_goes_away_mid_ingest_fails_cleanly_and_resumes(tmp_path):
+    from conftest import ROOT
+
+    folder = tmp_path / "more"
+    folder.mkdir()
+    for n in range(6):
+        body = "".join(f"00:{i // 60:02d}:{i % 60:02d}.000 --> 00:{i // 60:02d}:{i % 60:02d}.900\n"
+                       f"Talk {n} line {i} about ships and sails.\n\n" for i in range(0, 3000, 2))
+        (folder / f"talk{n}.vtt").write_text("WEBVTT\n\n" + body)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = _chroma_server(tmp_path / "data", port)
+    _wait_port(port)
+    ingest = subprocess.Popen([sys.executable, "-m", "ui", "--chroma-url", url, "ingest", str(folder), "--json"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    first = ingest.stdout.readline()  # one interview is in; then the server dies
+    server.kill()
+    server.wait()
+    rest, err = ingest.communicate(timeout=300)
+    results = json_lines(first + rest)
+    assert ingest.returncode == 1 and "Traceback" not in err
+    assert results[0]["status"] == "added" and results[-1]["status"] == "failed"
+    assert all(url in r["error"] for r in results if r["status"] == "failed")
+    server = _chroma_server(tmp_path / "data", port)  # back, on the same data
+    _wait_port(port)
+    try:
+        resumed = json_lines(run_cli("--chroma-url", url, "ingest", str(folder), "--json").stdout)
+        assert resumed[0]["status"] == "skipped" and {r["status"] for r in resumed[1:]} == {"added"}
+        listed = json.loads(run_cli("--chroma-url", url, "list", "--json").stdout)
+        assert len(listed) == 6 and all(i["segments"] == 1500 for i in listed)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,0 +1,190 @@
+"""Faults injected for real: SIGKILL and Ctrl-C mid-ingest, concurrent processes, secrets, a newer schema."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SAMPLES, json_lines, run_cli
+from llm_servers import scripted_server
+
+
+def _vtt(path: Path, cues: int, topic: str) -> Path:
+    body = "".join(f"{_ts(2 * i)} --> {_ts(2 * i + 1.5)}\nPart {i} of the talk about {topic}, item {i % 23}.\n\n"
+                   for i in range(cues))
+    path.write_text("WEBVTT\n\n" + body)
+    return path
+
+
+def _ts(s: float) -> str:
+    return f"{int(s // 3600):02d}:{int(s % 3600 // 60):02d}:{s % 60:06.3f}"
+
+
+def _batch(folder: Path) -> list[str]:
+    folder.mkdir()
+    return [str(SAMPLES / "rockets-interview.mp3"), str(_vtt(folder / "long.vtt", 2500, "harbours")),
+            str(SAMPLES / "coffee-interview.ogg"), str(_vtt(folder / "short.vtt", 300, "orchards")),
+            str(_vtt(folder / "longer.vtt", 4000, "canals")), str(SAMPLES / "transcripts" / "gardening.vtt")]
+
+
+def _start(archive: Path, sources: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "ui", "--archive", str(archive), "ingest", *sources, "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+
+
+def _state(archive: Path) -> dict:
+    """What readers can see, and every record behind it."""
+    from search.config import Settings
+    from search.store import open_archive
+
+    a = open_archive(Settings(archive=archive))
+    listed = {i.id: (i.segments, i.chunks) for i in a.list()}
+    chunks = a.chunks().get(include=["metadatas"]) if a.embed_model else {"ids": [], "metadatas": []}
+    pages = a.transcripts.get(include=["metadatas"])
+    return {"listed": listed,
+            "chunks": sorted(c for c, m in zip(chunks["ids"], chunks["metadatas"]) if m["interview_id"] in listed),
+            "pages": sorted(p for p, m in zip(pages["ids"], pages["metadatas"]) if m["interview_id"] in listed)}
+
+
+def _visible_is_complete(archive: Path, clean: dict) -> None:
+    done = run_cli("--archive", str(archive), "list", "--json")
+    assert done.returncode == 0, done.stderr
+    for item in json.loads(done.stdout):
+        assert (item["segments"], item["chunks"]) == clean["listed"][item["id"]], "a half interview is visible"
+        export = json.loads(run_cli("--archive", str(archive), "export", item["id"], "--format", "json").stdout)
+        assert len(export["segments"]) == item["segments"]
+
+
+def test_sigkill_at_many_points_then_a_rerun_equals_a_clean_run(tmp_path):
+    sources = _batch(tmp_path / "batch")
+    began = time.time()
+    clean_run = _start(tmp_path / "clean", sources)
+    assert clean_run.wait(timeout=600) == 0, clean_run.stderr.read()
+    total = time.time() - began
+    clean = _state(tmp_path / "clean")
+    assert len(clean["listed"]) == 6
+
+    # Each run resumes where the last one was killed, so short, varied delays walk the kills through the
+    # batch: model loading, transcription, chunking and embedding, page and chunk writes, commits.
+    crashed = tmp_path / "crashed"
+    killed, delays = [], [1.5, 2.5, 3.5, 4.5, 2.0, 3.0, 4.0, 5.0]
+    for attempt in range(16):
+        process = _start(crashed, sources)
+        time.sleep(delays[attempt % len(delays)])
+        if process.poll() is not None:
+            break  # the batch completed before this kill
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        killed.append(len(_state(crashed)["listed"]))
+        _visible_is_complete(crashed, clean)
+        if len(killed) == 12:
+            break
+    assert len(killed) >= 10, f"only {len(killed)} kills landed before the batch finished ({total:.1f} s clean run)"
+    assert killed[-1] > killed[0], f"the kills should land at different points of the batch: {killed}"
+    final = _start(crashed, sources)
+    assert final.wait(timeout=600) == 0, final.stderr.read()
+    assert _state(crashed) == clean
+    again = json_lines(run_cli("--archive", str(crashed), "ingest", *sources, "--json").stdout)
+    assert {r["status"] for r in again} == {"skipped"}
+
+
+def _long_speech(path: Path, repeats: int = 6) -> Path:
+    """A few minutes of real speech: the rockets sample, again and again."""
+    import wave
+
+    import numpy as np
+    from faster_whisper import decode_audio
+
+    audio = np.tile(decode_audio(str(SAMPLES / "rockets-interview.mp3")), repeats)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((audio * 32767).astype("<i2").tobytes())
+    return path
+
+
+def test_ctrl_c_exits_cleanly_and_leaves_nothing_half_written(tmp_path):
+    archive = tmp_path / "archive"
+    speech = _long_speech(tmp_path / "long talk.wav")
+    process = _start(archive, [str(speech)])
+    time.sleep(5)  # into transcription
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 130
+    err = process.stderr.read()
+    assert "Traceback" not in err and "interrupted" in err
+    assert json.loads(run_cli("--archive", str(archive), "list", "--json").stdout) == []
+    rerun = json_lines(run_cli("--archive", str(archive), "ingest", str(speech), "--json").stdout)
+    assert rerun[0]["status"] == "added"
+
+
+def test_two_ingests_of_one_file_at_once_end_with_one_interview(tmp_path):
+    archive = tmp_path / "archive"
+    vtt = str(_vtt(tmp_path / "same.vtt", 1500, "bridges"))
+    first, second = _start(archive, [vtt]), _start(archive, [vtt])
+    outcomes = sorted(json.loads(p.communicate(timeout=300)[0])["status"] for p in (first, second))
+    assert outcomes == ["added", "skipped"]
+    state = _state(archive)
+    assert len(state["listed"]) == 1 and len(state["chunks"]) == list(state["listed"].values())[0][1]
+
+
+def test_searches_in_other_processes_while_an_ingest_writes(tmp_path):
+    archive = tmp_path / "archive"
+    first = _vtt(tmp_path / "first.vtt", 200, "lighthouses")
+    run_cli("--archive", str(archive), "ingest", str(first))
+    folder = tmp_path / "more"
+    folder.mkdir()
+    for n, topic in enumerate(["glaciers", "volcanoes", "deserts", "rainforests"]):
+        _vtt(folder / f"{n}-{topic}.vtt", 800, topic)
+    writer = _start(archive, [str(folder)])
+    seen_errors, searches = [], 0
+    while writer.poll() is None and searches < 40:
+        done = run_cli("--archive", str(archive), "search", "talk about volcanoes", "--json", "--limit", "5")
+        searches += 1
+        if done.returncode != 0:
+            seen_errors.append(done.stderr)
+            continue
+        listed = {i["id"]: i for i in json.loads(run_cli("--archive", str(archive), "list", "--json").stdout)}
+        assert all(h["interview_id"] in listed for h in json.loads(done.stdout)), "a hit from an unfinished interview"
+    assert writer.wait(timeout=600) == 0
+    assert not seen_errors, seen_errors[:2]
+    assert searches >= 2
+    assert json.loads(run_cli("--archive", str(archive), "search", "volcanoes", "--json").stdout)[0]["title"] \
+        == "1-volcanoes"
+
+
+def test_the_api_key_is_never_written_anywhere(tmp_path, model_cache):
+    key = "sk-onrecord-test-0123456789abcdef"
+    archive = tmp_path / "archive"
+    with scripted_server("ok", 'It is "drip irrigation on a timer" [1].') as (url, prompts):
+        env = {"ONRECORD_LLM_BASE_URL": url, "ONRECORD_LLM_MODEL": "m", "OPENAI_API_KEY": key}
+        outputs = [run_cli("--archive", str(archive), "ingest", str(SAMPLES / "transcripts"), env=env),
+                   run_cli("--archive", str(archive), "ask", "how is the garden watered?", env=env),
+                   run_cli("--archive", str(archive), "summarize", "gardening", env=env),
+                   run_cli("--archive", str(archive), "export", "gardening", "--format", "md", env=env)]
+    assert prompts, "the model was called"
+    for done in outputs:
+        assert done.returncode == 0 and key not in done.stdout + done.stderr
+    for folder in (archive, model_cache):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                assert key.encode() not in path.read_bytes(), path
+
+
+def test_an_archive_from_a_newer_onrecord_is_refused_not_touched(tmp_path):
+    archive = tmp_path / "archive"
+    run_cli("--archive", str(archive), "ingest", str(SAMPLES / "transcripts" / "gardening.vtt"))
+    from search.config import Settings
+    from search.store import open_archive
+
+    meta = open_archive(Settings(archive=archive))._meta
+    meta.upsert(ids=["archive"], metadatas=[{"schema": 99}], embeddings=[[1.0]])
+    done = run_cli("--archive", str(archive), "list")
+    assert done.returncode == 1 and "schema 99, newer than this onrecord understands" in done.stderr
