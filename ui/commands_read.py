@@ -1,0 +1,159 @@
+"""The commands that read the archive: search, ask, summarize, and the app."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from search.errors import OnrecordError
+from search.timefmt import format_timestamp
+
+from .cli import _answerer, _emit_json, _searcher, _settings, _summarizer, handle_errors, main
+
+@main.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Hits to return.")
+@click.option("--interview", "interviews", multiple=True, help="Only this interview (id, prefix or title); repeatable.")
+@click.option("--speaker", help="Only what this speaker said.")
+@click.option("--since", help="Only interviews from this date on (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--until", help="Only interviews up to this date.")
+@click.option("--mode", type=click.Choice(["hybrid", "semantic", "keyword"]), default="hybrid", show_default=True,
+              help='Keyword mode honours "exact phrases".')
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of hits (with -: one array per line).")
+@click.pass_context
+@handle_errors
+def search(ctx, query, limit, interviews, speaker, since, until, mode, as_json):
+    """Search what was said. QUERY "-" reads one query per line from stdin."""
+    from search.query import Filters
+
+    settings = _settings(ctx)
+    searcher = _searcher(settings)
+    filters = Filters(interviews=tuple(interviews), speaker=speaker, since=since, until=until)
+    run = functools.partial(searcher.search, limit=limit, mode=mode, filters=filters)
+    if query != "-":
+        hits = run(query)
+        _emit_json([h.as_json() for h in hits]) if as_json else _print_hits(hits)
+        return
+    failed = False
+    for line in sys.stdin:
+        try:
+            hits = run(line) if line.strip() else []
+        except OnrecordError as exc:
+            click.echo(f"error: {line.strip()[:60]!r}: {exc}", err=True)
+            hits, failed = [], True
+        _emit_json([h.as_json() for h in hits]) if as_json else _print_hits(hits)
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("interview", required=False)
+@click.option("--topic", help="Instead: what each interview says about this topic.")
+@click.option("--interview", "interviews", multiple=True, help="With --topic: only these interviews; repeatable.")
+@click.option("--refresh", is_flag=True, help="Recompute instead of reusing the stored summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@handle_errors
+def summarize(ctx, interview, topic, interviews, refresh, as_json):
+    """Topic-by-topic write-up of an interview, or (--topic) a topic across interviews."""
+    from search.query import Filters
+
+    if bool(interview) == bool(topic):
+        raise OnrecordError("give an interview, or --topic TOPIC (not both)")
+    summarizer = _summarizer(_settings(ctx))
+    if topic:
+        result = summarizer.across(topic, Filters(interviews=tuple(interviews)))
+    else:
+        result = summarizer.summarize(interview, refresh=refresh)
+    if as_json:
+        _emit_json(result.as_json())
+        return
+    if result.notice:
+        click.echo(f"note: {result.notice}", err=True)
+    _print_summary(result) if not topic else _print_across(result)
+
+
+def _print_summary(summary) -> None:
+    from search.summary import format_range
+
+    click.echo(f"{summary.title}" + ("" if summary.mode == "llm" else "  [extractive]"))
+    click.echo(f"\n{summary.overview}\n")
+    for t in summary.topics:
+        click.echo(f"{t.title} ({format_range(t)})\n  {t.summary}")
+        _print_quotes(t.quotes, indent="    ")
+        click.echo()
+
+
+def _print_across(result) -> None:
+    click.echo(f"{result.topic}" + ("" if result.mode == "llm" else "  [extractive]") + "\n")
+    if not result.interviews:
+        click.echo("No interview discusses this.")
+    for take in result.interviews:
+        click.echo(f"{take.title}\n  {take.summary}")
+        _print_quotes(take.quotes, indent="    ")
+        click.echo()
+
+
+def _print_quotes(quotes, indent: str = "") -> None:
+    for n, q in enumerate(quotes, 1):
+        when = f"{format_timestamp(q.start, millis=False)}-{format_timestamp(q.end, millis=False)}"
+        who = f" {q.speaker}:" if q.speaker else ""
+        click.echo(f"{indent}[{n}] {q.title} [{when}]{who} “{q.text}”" + (f"\n{indent}    {q.link}" if q.link else ""))
+
+
+@main.command()
+@click.argument("question")
+@click.option("--interview", "interviews", multiple=True, help="Only this interview (id, prefix or title); repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer and its quotes as JSON.")
+@click.pass_context
+@handle_errors
+def ask(ctx, question, interviews, as_json):
+    """Answer a question from verbatim, timestamped quotes (extractive when no LLM is configured)."""
+    from search.query import Filters
+
+    answer = _answerer(_settings(ctx)).ask(question, Filters(interviews=tuple(interviews)))
+    if as_json:
+        _emit_json(answer.as_json())
+        return
+    if answer.notice:
+        click.echo(f"note: {answer.notice}", err=True)
+    click.echo(("" if answer.mode == "llm" else "[extractive] ") + answer.answer + "\n")
+    _print_quotes(answer.quotes)
+
+
+@main.command()
+@click.option("--port", type=int, help="Port (default: Streamlit's own setting, STREAMLIT_SERVER_PORT or 8501).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--json", "as_json", is_flag=True, help="Print the app's address as JSON before starting it.")
+@click.pass_context
+@handle_errors
+def ui(ctx, port, host, as_json):
+    """Start the app (Streamlit) on this archive."""
+    import subprocess
+
+    app = Path(__file__).resolve().parent / "app" / "main.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host,
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    if port:
+        command += ["--server.port", str(port)]
+    env = dict(os.environ)
+    for key, value in ctx.obj.items():  # the app reads the same settings from the environment
+        if value is not None:
+            env[f"ONRECORD_{key.upper()}"] = str(value)
+    if as_json:
+        _emit_json({"url": f"http://{host}:{port or os.environ.get('STREAMLIT_SERVER_PORT', 8501)}"})
+    sys.exit(subprocess.call(command, env=env))
+
+
+def _print_hits(hits) -> None:
+    if not hits:
+        click.echo("no hits")
+    for hit in hits:
+        when = f"{format_timestamp(hit.start, millis=False)}-{format_timestamp(hit.end, millis=False)}"
+        who = f" {hit.speaker}:" if hit.speaker else ""
+        click.echo(f"{hit.title}  [{when}]{who} {hit.text}")
+        if hit.link:
+            click.echo(f"    {hit.link}")
