@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     llm_timeout: float = 60.0  # seconds for a whole completion; connecting gets 5
     llm_max_retries: int = 1  # one retry covers a blip; more would make a dead server slow to detect
     llm_context_tokens: int = 2048  # what one prompt may use; long interviews are summarised topic by topic
+    topic_minutes: float = 5.0  # summaries aim for one topic per this many minutes (at most 12 topics)
 
     def resolved_cpu_threads(self) -> int:
         return self.cpu_threads or (os.cpu_count() or 1)

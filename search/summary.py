@@ -97,10 +97,12 @@ class TopicAcross:
 
 
 class Summarizer:
-    def __init__(self, answerer: Answerer, embedder: Embedder, *, context_tokens: int = 2048):
+    def __init__(self, answerer: Answerer, embedder: Embedder, *, context_tokens: int = 2048,
+                 topic_minutes: float = 5.0):
         self.answerer = answerer
         self.embedder = embedder
         self.context_tokens = context_tokens
+        self.topic_seconds = topic_minutes * 60
 
     @property
     def archive(self) -> Archive:
@@ -126,13 +128,13 @@ class Summarizer:
         return InterviewSummary.from_json(data) if data else None
 
     def _key(self, interview: Interview) -> tuple[str, str]:
-        stamp = f"{SUMMARY_FORMAT}|{interview.created}|{interview.segments}|{self.embedder.name}"
+        stamp = f"{SUMMARY_FORMAT}|{interview.created}|{interview.segments}|{self.embedder.name}|{self.topic_seconds}"
         return f"{interview.id}-{'llm-' + self.chat.name if self.chat else 'extractive'}", stamp
 
     def _summarize(self, interview: Interview) -> InterviewSummary:
         segments = list(self.archive.segments(interview))
         vectors = np.asarray(self.embedder.embed([s.text for s in segments]), dtype=np.float32)
-        spans = split_topics(segments, vectors)
+        spans = split_topics(segments, vectors, topic_seconds=self.topic_seconds)
         rankings = [_centrality(vectors[t.first:t.last + 1]) for t in spans]
         phrases = key_phrases([[s.text for s in segments[t.first:t.last + 1]] for t in spans],
                               [set(r[:5]) for r in rankings])

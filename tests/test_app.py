@@ -172,3 +172,15 @@ def test_transcript_html_is_shown_as_text(app, tmp_path):
     shown = next(m.value for m in at.markdown if "alert" in str(m.value))
     assert "<script" not in shown and "&lt;<mark>script</mark>&gt;" in shown
     assert "\\[a link\\](javascript" in shown, "Markdown link syntax is escaped, so no link is made"
+
+
+@pytest.mark.parametrize("name, stored", [
+    ("../../etc/passwd", "passwd"), ("/abs/path/talk.mp3", "talk.mp3"), ("C:\\Users\\me\\talk.m4a", "talk.m4a"),
+    ("..", "upload"), ("rock <script>.mp3", "rock _script_.mp3"), ("интервью.mp3", "интервью.mp3"),
+])
+def test_uploaded_file_names_are_stored_safely(tmp_path, name, stored):
+    from ui.app.uploads import store_upload
+
+    path = store_upload(tmp_path / "uploads", name, b"data")
+    assert path.parent == tmp_path / "uploads" and path.name.endswith("-" + stored)
+    assert path.read_bytes() == b"data"

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from conftest import SAMPLES as SAMPLES_DIR
 from conftest import json_lines, run_cli
 from search.config import Settings
 from search.embedder import embedder_for
@@ -138,3 +139,26 @@ def test_light_onnx_encoder_gives_sentence_transformers_vectors(tmp_path):
     assert light.count_tokens(texts) == reference.count_tokens(texts)
     for vectors in (exporting.embed(texts), light.embed(texts)):
         assert np.abs(np.array(vectors) - np.array(reference.embed(texts))).max() < 1e-5
+
+
+def test_reindex_re_embeds_from_the_stored_transcript(tmp_path, isolated_archive):
+    """Switch the embedding model without re-transcribing: a new chunks collection, then one switch."""
+    from search.embedder import _bundled_path
+
+    assert run_cli("ingest", str(SAMPLES_DIR / "transcripts")).returncode == 0
+    before = {i["id"]: i["chunks"] for i in json.loads(run_cli("list", "--json").stdout)}
+    other_name = str(tmp_path / "minilm-copy")  # the same weights under another name: a "different" model
+    import shutil
+
+    shutil.copytree(_bundled_path("all-MiniLM-L6-v2"), other_name)
+    done = run_cli("reindex", "--embed-model", other_name, "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"embed_model": other_name, "interviews": 2, "chunks": sum(before.values())}
+    archive = open_archive(Settings())
+    assert archive.embed_model == other_name
+    names = [c.name for c in archive.client.list_collections()]
+    assert len([n for n in names if n.startswith("onrecord-chunks-")]) == 1, "the old collection is dropped"
+    hits = json.loads(run_cli("search", "drip irrigation", "--json").stdout)
+    assert hits[0]["title"] == "gardening"
+    mismatch = run_cli("ingest", str(SAMPLES_DIR / "rockets-interview.mp3"), "--embed-model", "all-MiniLM-L6-v2")
+    assert mismatch.returncode == 1 and "onrecord reindex --embed-model" in mismatch.stderr

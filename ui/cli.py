@@ -47,7 +47,8 @@ def _summarizer(settings: Settings, archive=None):
     from search.summary import Summarizer
 
     answerer = _answerer(settings, archive)
-    return Summarizer(answerer, answerer.searcher.embedder, context_tokens=settings.llm_context_tokens)
+    return Summarizer(answerer, answerer.searcher.embedder, context_tokens=settings.llm_context_tokens,
+                      topic_minutes=settings.topic_minutes)
 
 
 def handle_errors(command):

@@ -40,7 +40,8 @@ def answerer():
 def summarizer():
     from search.summary import Summarizer
 
-    return Summarizer(answerer(), searcher().embedder, context_tokens=settings().llm_context_tokens)
+    return Summarizer(answerer(), searcher().embedder, context_tokens=settings().llm_context_tokens,
+                      topic_minutes=settings().topic_minutes)
 
 
 @st.cache_resource
