@@ -131,6 +131,10 @@ class Archive:
                                       "schema": SCHEMA_VERSION}
         self._meta.upsert(ids=["archive"], metadatas=[meta], embeddings=[_NO_VECTOR])
 
+    @property
+    def chunks_collection_name(self) -> str | None:
+        return self._meta_record().get("chunks_collection")
+
     @_storage_errors
     def chunks(self, collection: str | None = None):
         name = collection or self._meta_record().get("chunks_collection")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from .query import MODES, Filters, Query, day_bound, expand_fuzzy, parse_query
 from .text import contains_phrase, terms
 
 CANDIDATES = 50  # per retriever, before fusion
+RECHECK_SECONDS = 0.5  # how stale the view of which interviews are committed may get
 PHRASE_POOL = 1000  # keyword candidates checked for an exact phrase
 RRF_K = 60
 
@@ -40,8 +42,11 @@ class Searcher:
         self.embedder = embedder
         self.cache_dir = cache_dir
         self._interviews: dict[str, Interview] = {}
-        self._seen: set[str] | None = None  # interview ids at the last check
+        self._seen: tuple | None = None  # (interview ids, chunks collection) at the last check
+        self._checked = 0.0
+        self._chunks = None  # the active chunks collection
         self._index: keyword.KeywordIndex | None = None
+        self._read: dict[str, tuple[str, dict]] = {}
 
     def search(self, raw_query: str, *, limit: int = 10, mode: str = "hybrid",
                filters: Filters = Filters()) -> list[Hit]:
@@ -52,6 +57,7 @@ class Searcher:
         if not interviews:
             return []
         scope = self._scope(filters, interviews)
+        self._read: dict[str, tuple[str, dict]] = {}  # chunk texts and metadata this query has already read
         ranked: list[dict[str, float]] = []
         vector = None
         if mode != "semantic":
@@ -66,17 +72,23 @@ class Searcher:
     # -- archive state --------------------------------------------------------------------------
 
     def interviews(self) -> dict[str, Interview]:
-        """Committed interviews; re-read only when the set of ids changed (cheap to check)."""
-        ids = set(self.archive.interviews.get(include=[])["ids"])
-        if self._seen is None or ids != self._seen:
+        """Committed interviews. Whether they changed (here or in another process, or by a reindex) is checked
+        at most every RECHECK_SECONDS, with two cheap reads; only a change re-reads them."""
+        if self._seen is not None and time.monotonic() - self._checked < RECHECK_SECONDS:
+            return self._interviews
+        seen = (frozenset(self.archive.interviews.get(include=[])["ids"]), self.archive.chunks_collection_name)
+        if seen != self._seen:
             if self._seen is not None:
                 self.archive.refresh()
             self._interviews = {i.id: i for i in self.archive.list()}
-            self._seen = ids
+            self._chunks = self.archive.chunks() if seen[1] else None
+            self._seen = seen
+        self._checked = time.monotonic()
         return self._interviews
 
     def keyword_index(self) -> keyword.KeywordIndex:
-        collection = self.archive.chunks()
+        self.interviews()
+        collection = self._chunks
         stamp = keyword.fingerprint(collection.name, list(self.interviews()))
         if self._index is not None and self._index.stamp == stamp:
             return self._index
@@ -167,25 +179,27 @@ class Searcher:
     def _texts(self, chunk_ids: list[str]) -> dict[str, str]:
         if not chunk_ids:
             return {}
-        got = self.archive.chunks().get(ids=chunk_ids, include=["documents"])
+        got = self._chunks.get(ids=chunk_ids, include=["documents"])
         return dict(zip(got["ids"], got["documents"]))
 
     def _dense(self, vector, scope: _Scope) -> dict[str, float]:
-        collection = self.archive.chunks()
-        n = min(CANDIDATES + 10, collection.count())
-        if n == 0:
-            return {}
-        got = collection.query(query_embeddings=[vector], n_results=n, where=self._where(scope),
-                               include=["metadatas", "distances"])
-        committed = self._interviews
-        return {cid: 1.0 - dist for cid, meta, dist in zip(got["ids"][0], got["metadatas"][0], got["distances"][0])
-                if meta["interview_id"] in committed}
+        """Nearest chunks (a few spare, since staged chunks of unfinished interviews are dropped). Their texts
+        and metadata come along, so the hits need no second read."""
+        got = self._chunks.query(query_embeddings=[vector], n_results=CANDIDATES + 10, where=self._where(scope),
+                                 include=["documents", "metadatas", "distances"])
+        committed, found = self._interviews, {}
+        for cid, doc, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
+            if meta["interview_id"] in committed:
+                found[cid] = 1.0 - dist
+                self._read[cid] = (doc, meta)
+        return found
 
     def _candidates(self, chunk_ids: list[str], scores: dict[str, float]) -> list[Candidate]:
-        if not chunk_ids:
-            return []
-        got = self.archive.chunks().get(ids=chunk_ids, include=["documents", "metadatas"])
-        by_id = {cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        missing = [cid for cid in chunk_ids if cid not in self._read]
+        if missing:
+            got = self._chunks.get(ids=missing, include=["documents", "metadatas"])
+            self._read.update({cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])})
+        by_id = self._read
         return [Candidate(cid, by_id[cid][0], by_id[cid][1], round(scores[cid], 4))
                 for cid in chunk_ids if cid in by_id]
 
