@@ -46,18 +46,21 @@ def narrow(archive: Archive, candidates: list[Candidate], query: Query, intervie
 
 def _load_segments(archive: Archive, candidates: list[Candidate]) -> dict[tuple[str, int], Segment]:
     """Each hit's segments plus one on either side, from as few transcript pages as possible, in one read."""
-    wanted: set[tuple[str, int]] = set()
+    wanted: dict[str, set[int]] = {}
     for c in candidates:
         first, last = max(0, c.meta["first_segment"] - 1), c.meta["last_segment"] + 1
-        wanted.update((c.meta["interview_id"], p) for p in range(first // PAGE_SIZE, last // PAGE_SIZE + 1))
-    if not wanted:
+        wanted.setdefault(c.meta["interview_id"], set()).update(range(first, last + 1))
+    pages = sorted({(iid, n // PAGE_SIZE) for iid, ns in wanted.items() for n in ns})
+    if not pages:
         return {}
-    got = archive.transcripts.get(ids=[page_id(i, p) for i, p in sorted(wanted)], include=["documents", "metadatas"])
+    got = archive.transcripts.get(ids=[page_id(i, p) for i, p in pages], include=["documents", "metadatas"])
     segments = {}
     for doc, meta in zip(got["documents"], got["metadatas"]):
-        base = meta["page"] * PAGE_SIZE
-        for n, data in enumerate(json.loads(doc)):
-            segments[(meta["interview_id"], base + n)] = segment_from_json(data)
+        iid, base = meta["interview_id"], meta["page"] * PAGE_SIZE
+        page = json.loads(doc)
+        for n in wanted[iid]:
+            if base <= n < base + len(page):  # only the segments a hit needs become objects
+                segments[(iid, n)] = segment_from_json(page[n - base])
     return segments
 
 

@@ -72,9 +72,9 @@ def expand_fuzzy(query: Query, vocabulary: dict, sounds: dict[str, list[str]], s
             continue
         alike = [w for w in sounds.get(jellyfish.metaphone(word), []) if w[0] == word[0]]
         query.fuzzy_terms.extend(stem_of[w] for w in alike[:5])
-        for cut in range(2, len(word) - 1):
+        for cut in range(3, len(word) - 2):  # both halves at least three letters
             left, right = word[:cut], word[cut:]
             lefts = [w for w in sounds.get(jellyfish.metaphone(left), []) if w[0] == left[0]][:3]
             rights = [w for w in sounds.get(jellyfish.metaphone(right), []) if w[0] == right[0]][:3]
             query.fuzzy_phrases.extend(f"{a} {b}" for a in lefts for b in rights)
-    query.fuzzy_phrases = list(dict.fromkeys(query.fuzzy_phrases))[:8]
+    query.fuzzy_phrases = list(dict.fromkeys(query.fuzzy_phrases))[:4]

@@ -21,6 +21,7 @@ from .text import contains_phrase, terms
 CANDIDATES = 50  # per retriever, before fusion
 RECHECK_SECONDS = 0.5  # how stale the view of which interviews are committed may get
 PHRASE_POOL = 1000  # keyword candidates checked for an exact phrase
+FUZZY_POOL = 20  # candidates checked for each sounds-alike word pair
 RRF_K = 60
 
 
@@ -161,7 +162,7 @@ class Searcher:
             texts = self._texts(list(found))
             found = {cid: s for cid, s in found.items() if all(contains_phrase(texts[cid], p) for p in query.phrases)}
         for phrase in query.fuzzy_phrases:
-            pool = self._top(index, np.where(mask, index.scores(terms(phrase)), 0.0), CANDIDATES)
+            pool = self._top(index, np.where(mask, index.scores(terms(phrase)), 0.0), FUZZY_POOL)
             texts = self._texts(list(pool))
             for cid, score in pool.items():
                 if contains_phrase(texts[cid], phrase):
