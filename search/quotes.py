@@ -84,4 +84,11 @@ class TranscriptText:
 
     def span(self, first: int, last: int) -> Span:
         text = " ".join(self._words[self._surface[first]: self._surface[last] + 1])
-        return Span(first, last, self._times[first][0], self._times[last][1], text, self._speaker[first])
+        return Span(first, last, self._times[first][0], self._times[last][1], text, self._main_speaker(first, last))
+
+    def _main_speaker(self, first: int, last: int) -> str | None:
+        """Who says most of the span's words (a question extended into its answer belongs to the answerer)."""
+        counts: dict[str | None, int] = {}
+        for speaker in self._speaker[first:last + 1]:
+            counts[speaker] = counts.get(speaker, 0) + 1
+        return max(counts, key=counts.get)

@@ -245,3 +245,14 @@ def test_prompt_injection_in_a_transcript_changes_nothing_but_the_answer(tmp_pat
     assert answer.mode in ("llm", "extractive") and answer.quotes
     for quote in answer.quotes:
         assert_verbatim(answerer.archive, quote)
+
+
+def test_one_word_mentions_are_not_quotes_and_repeats_share_a_number(sample_archive):
+    reply = ('They use "boosters" [1]: "The booster flips around and fires its engines" [1], and again '
+             '"the booster flips around and fires its engines" [1].')
+    answerer, _ = services(sample_archive)
+    hits = answerer.searcher.search("how does the booster come back to land?", limit=6)
+    answer = answerer.verify("q", reply, hits)
+    # The mention keeps its citation (the excerpt itself, [1]); the quote said twice is [2] both times.
+    assert answer.mode == "llm" and len(answer.quotes) == 2
+    assert answer.answer.startswith("They use boosters [1]:") and answer.answer.count("[2]") == 2
