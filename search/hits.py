@@ -14,6 +14,7 @@ from .query import Query
 from .text import contains_phrase, stem_map, words
 
 MAX_WINDOW = 3  # segments in a narrowed hit
+SEMANTIC_SEGMENTS = 48  # segments embedded per query to place hits that share no word with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +97,18 @@ def _lexical_score(query: Query, text: str) -> float:
 
 
 def _semantic_windows(candidates, segments, windows, vector, embedder) -> None:
-    """Hits with no shared words: the segment closest to the query in embedding space (one batched encode)."""
-    todo = [n for n, w in enumerate(windows) if w is None]
+    """Hits with no shared words: the segment closest to the query in embedding space, in one batched encode
+    of at most SEMANTIC_SEGMENTS segments (best hits first); past that a hit starts at its chunk's start."""
+    todo, budget = [], SEMANTIC_SEGMENTS
+    for n, w in enumerate(windows):
+        if w is None:
+            size = candidates[n].meta["last_segment"] - candidates[n].meta["first_segment"] + 1
+            if size <= budget:
+                todo.append(n)
+                budget -= size
+            else:
+                first = candidates[n].meta["first_segment"]
+                windows[n] = (first, first)
     chunks = [_chunk_segments(candidates[n], segments) for n in todo]
     if vector is not None and any(len(c) > 1 for c in chunks):
         texts = [s.text for c in chunks for s in c]

@@ -18,7 +18,8 @@ from .models import Hit, Interview
 from .query import MODES, Filters, Query, day_bound, expand_fuzzy, parse_query
 from .text import contains_phrase, terms
 
-CANDIDATES = 50  # per retriever, before fusion
+CANDIDATES = 50  # keyword candidates, before fusion
+DENSE_CANDIDATES = 30  # nearest chunks, before fusion
 RECHECK_SECONDS = 0.5  # how stale the view of which interviews are committed may get
 PHRASE_POOL = 1000  # keyword candidates checked for an exact phrase
 FUZZY_POOL = 20  # candidates checked for each sounds-alike word pair
@@ -47,7 +48,6 @@ class Searcher:
         self._checked = 0.0
         self._chunks = None  # the active chunks collection
         self._index: keyword.KeywordIndex | None = None
-        self._read: dict[str, tuple[str, dict]] = {}
 
     def search(self, raw_query: str, *, limit: int = 10, mode: str = "hybrid",
                filters: Filters = Filters()) -> list[Hit]:
@@ -58,17 +58,18 @@ class Searcher:
         if not interviews:
             return []
         scope = self._scope(filters, interviews)
-        self._read: dict[str, tuple[str, dict]] = {}  # chunk texts and metadata this query has already read
+        read: dict[str, tuple[str, dict]] = {}  # chunk texts and metadata this query has already read
         ranked: list[dict[str, float]] = []
         vector = None
         if mode != "semantic":
             ranked.append(self._keyword(query, scope))
         if mode != "keyword":
             vector = self.embedder.embed([query.text])[0]
-            ranked.append(self._dense(vector, scope))
+            ranked.append(self._dense(vector, scope, read))
         scores = ranked[0] if len(ranked) == 1 else _fuse(ranked)
         best = sorted(scores, key=lambda cid: -scores[cid])[: max(1, limit)]
-        return narrow(self.archive, self._candidates(best, scores), query, interviews, vector, self.embedder)
+        candidates = self._candidates(best, scores, read)
+        return narrow(self.archive, candidates, query, interviews, vector, self.embedder)
 
     # -- archive state --------------------------------------------------------------------------
 
@@ -183,26 +184,24 @@ class Searcher:
         got = self._chunks.get(ids=chunk_ids, include=["documents"])
         return dict(zip(got["ids"], got["documents"]))
 
-    def _dense(self, vector, scope: _Scope) -> dict[str, float]:
+    def _dense(self, vector, scope: _Scope, read: dict) -> dict[str, float]:
         """Nearest chunks (a few spare, since staged chunks of unfinished interviews are dropped). Their texts
-        and metadata come along, so the hits need no second read."""
-        got = self._chunks.query(query_embeddings=[vector], n_results=CANDIDATES + 10, where=self._where(scope),
+        and metadata come along into `read`, so the hits need no second read."""
+        got = self._chunks.query(query_embeddings=[vector], n_results=DENSE_CANDIDATES + 5, where=self._where(scope),
                                  include=["documents", "metadatas", "distances"])
         committed, found = self._interviews, {}
         for cid, doc, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
             if meta["interview_id"] in committed:
                 found[cid] = 1.0 - dist
-                self._read[cid] = (doc, meta)
+                read[cid] = (doc, meta)
         return found
 
-    def _candidates(self, chunk_ids: list[str], scores: dict[str, float]) -> list[Candidate]:
-        missing = [cid for cid in chunk_ids if cid not in self._read]
+    def _candidates(self, chunk_ids: list[str], scores: dict[str, float], read: dict) -> list[Candidate]:
+        missing = [cid for cid in chunk_ids if cid not in read]
         if missing:
             got = self._chunks.get(ids=missing, include=["documents", "metadatas"])
-            self._read.update({cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])})
-        by_id = self._read
-        return [Candidate(cid, by_id[cid][0], by_id[cid][1], round(scores[cid], 4))
-                for cid in chunk_ids if cid in by_id]
+            read.update({cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])})
+        return [Candidate(cid, read[cid][0], read[cid][1], round(scores[cid], 4)) for cid in chunk_ids if cid in read]
 
 
 def _fuse(rankings: list[dict[str, float]]) -> dict[str, float]:

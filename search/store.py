@@ -13,7 +13,7 @@ from .errors import OnrecordError
 def open_archive(settings: Settings) -> Archive:
     if settings.chroma_url:
         return Archive(http_client(settings.chroma_url), location=settings.chroma_url)
-    path = settings.archive
+    path = settings.archive.expanduser().resolve()  # one archive, one spelling: its caches are keyed by it
     return Archive(persistent_client(path), location=str(path), reopen=lambda: persistent_client(path, fresh=True),
                    lock_dir=path / "locks")
 

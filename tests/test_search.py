@@ -162,3 +162,18 @@ def test_reindex_re_embeds_from_the_stored_transcript(tmp_path, isolated_archive
     assert hits[0]["title"] == "gardening"
     mismatch = run_cli("ingest", str(SAMPLES_DIR / "rockets-interview.mp3"), "--embed-model", "all-MiniLM-L6-v2")
     assert mismatch.returncode == 1 and "onrecord reindex --embed-model" in mismatch.stderr
+
+
+def test_one_searcher_serves_many_threads(sample_archive):
+    """The app shares one Searcher between sessions, each on its own thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = Settings(archive=sample_archive)
+    archive = open_archive(settings)
+    searcher = Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir)
+    queries = ["booster landing", "coffee prices", "lock files", "electric bikes", "rooftop compost",
+               "chess openings"] * 8
+    alone = {q: [(h.interview_id, h.start) for h in searcher.search(q)] for q in set(queries)}
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda q: (q, [(h.interview_id, h.start) for h in searcher.search(q)]), queries))
+    assert all(result == alone[q] for q, result in together)
