@@ -18,6 +18,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import uuid
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -130,10 +131,23 @@ class Archive:
                                       "chunks_collection": chunks_collection_name(name, generation),
                                       "schema": SCHEMA_VERSION}
         self._meta.upsert(ids=["archive"], metadatas=[meta], embeddings=[_NO_VECTOR])
+        self._bump_revision()
 
     @property
     def chunks_collection_name(self) -> str | None:
         return self._meta_record().get("chunks_collection")
+
+    @_storage_errors
+    def revision(self) -> tuple[str | None, str | None]:
+        """Changes whenever an interview is committed or deleted, or the chunks collection switches: one read
+        tells a long-lived reader whether to look again. A random token rather than a counter, so two writers
+        racing can never leave it looking unchanged."""
+        got = self._meta.get(ids=["archive", "revision"], include=["metadatas"])
+        meta = {i: m for i, m in zip(got["ids"], got["metadatas"])}
+        return meta.get("revision", {}).get("token"), meta.get("archive", {}).get("chunks_collection")
+
+    def _bump_revision(self) -> None:
+        self._meta.upsert(ids=["revision"], metadatas=[{"token": uuid.uuid4().hex}], embeddings=[_NO_VECTOR])
 
     @_storage_errors
     def chunks(self, collection: str | None = None):
@@ -238,10 +252,12 @@ class Archive:
         self.interviews.upsert(ids=[interview.id], documents=[json.dumps(interview.as_json(), ensure_ascii=False)],
                                metadatas=[{"created": interview.created, "kind": interview.kind}],
                                embeddings=[_NO_VECTOR])
+        self._bump_revision()
 
     @_storage_errors
     def delete(self, interview_id: str) -> None:
         self.interviews.delete(ids=[interview_id])  # invisible first, then the rest
+        self._bump_revision()
         self.discard_staged(interview_id)
         self.summaries.delete(where={"interview_id": interview_id})
 

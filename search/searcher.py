@@ -44,7 +44,7 @@ class Searcher:
         self.embedder = embedder
         self.cache_dir = cache_dir
         self._interviews: dict[str, Interview] = {}
-        self._seen: tuple | None = None  # (interview ids, chunks collection) at the last check
+        self._seen: tuple | None = None  # the archive's revision at the last check
         self._checked = 0.0
         self._chunks = None  # the active chunks collection
         self._index: keyword.KeywordIndex | None = None
@@ -74,11 +74,11 @@ class Searcher:
     # -- archive state --------------------------------------------------------------------------
 
     def interviews(self) -> dict[str, Interview]:
-        """Committed interviews. Whether they changed (here or in another process, or by a reindex) is checked
-        at most every RECHECK_SECONDS, with two cheap reads; only a change re-reads them."""
+        """Committed interviews. Whether anything changed (here, in another process, or by a reindex) is one
+        small read, done at most every RECHECK_SECONDS; only a change re-reads the interviews."""
         if self._seen is not None and time.monotonic() - self._checked < RECHECK_SECONDS:
             return self._interviews
-        seen = (frozenset(self.archive.interviews.get(include=[])["ids"]), self.archive.chunks_collection_name)
+        seen = self.archive.revision()
         if seen != self._seen:
             if self._seen is not None:
                 self.archive.refresh()
