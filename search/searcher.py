@@ -88,6 +88,10 @@ class Searcher:
         self._checked = time.monotonic()
         return self._interviews
 
+    def mark_stale(self) -> None:
+        """This process changed the archive: look again at the next read instead of after RECHECK_SECONDS."""
+        self._checked = 0.0
+
     def keyword_index(self) -> keyword.KeywordIndex:
         self.interviews()
         collection = self._chunks

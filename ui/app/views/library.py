@@ -39,6 +39,7 @@ for interview in interviews:
             yes, no = st.columns(2)
             if yes.button("Delete", key=f"yes-{interview.id}"):
                 resources.archive().delete(interview.id)
+                resources.searcher().mark_stale()
                 st.session_state.pop("confirm_delete")
                 st.toast(f"Deleted {interview.title}")
                 st.rerun()
