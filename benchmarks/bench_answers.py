@@ -58,9 +58,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "benchmarks" / "out"
-CACHE = OUT / "cache"
+from common import CACHE, OUT, ROOT, configure_environment, onrecord  # noqa: E402 - benchmarks/ is on sys.path
 SAMPLES = ROOT / "samples"
 SAMPLES_ARCHIVE = OUT / "samples-archive"
 DEFAULT_CORPUS_ARCHIVE = OUT / "corpus-archive"
@@ -84,19 +82,6 @@ WARMUP_QUESTION = "what is this interview about?"
 
 
 # ---------------------------------------------------------------- environment and subprocesses
-
-def configure_environment() -> None:
-    """For this process and every child: the benchmark's cache folder, onrecord's defaults."""
-    for key in [k for k in os.environ if k.startswith("ONRECORD_")]:
-        del os.environ[key]
-    os.environ["XDG_CACHE_HOME"] = str(CACHE)
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def onrecord(*args: str) -> list[str]:
-    exe = Path(sys.executable).with_name("onrecord")
-    return [str(exe) if exe.exists() else "onrecord", *args]
-
 
 def run(cmd: list[str], ok_codes=(0,)) -> subprocess.CompletedProcess:
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)

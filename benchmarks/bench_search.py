@@ -53,9 +53,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "benchmarks" / "out"
-CACHE = OUT / "cache"
+from common import CACHE, OUT, ROOT, configure_environment, onrecord  # noqa: E402 - benchmarks/ is on sys.path
 KEYWORD_CACHE = CACHE / "onrecord" / "keyword"
 EVAL = ROOT / "benchmarks" / "data" / "search_eval.jsonl"
 CORPUS = Path("/work/shared/data/podcasts/talkpython")
@@ -76,19 +74,6 @@ TARGET_RATIO = 3.0
 
 
 # ---------------------------------------------------------------- environment and subprocesses
-
-def configure_environment() -> None:
-    """For this process and every child: the benchmark's cache folder, onrecord's defaults."""
-    for key in [k for k in os.environ if k.startswith("ONRECORD_")]:
-        del os.environ[key]
-    os.environ["XDG_CACHE_HOME"] = str(CACHE)
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def onrecord(*args: str) -> list[str]:
-    exe = Path(sys.executable).with_name("onrecord")
-    return [str(exe) if exe.exists() else "onrecord", *args]
-
 
 def run(cmd: list[str], *, ok_codes=(0,), stdin: str | None = None) -> tuple[float, subprocess.CompletedProcess]:
     """Wall-clock seconds from process start to exit; fails loudly on an unexpected exit code."""

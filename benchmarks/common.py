@@ -1,0 +1,24 @@
+"""What the benchmark scripts share: where they write, and how they run onrecord."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
+CACHE = OUT / "cache"
+
+
+def configure_environment() -> None:
+    """For this process and every child: the benchmark's cache folder, onrecord's defaults."""
+    for key in [k for k in os.environ if k.startswith("ONRECORD_")]:
+        del os.environ[key]
+    os.environ["XDG_CACHE_HOME"] = str(CACHE)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def onrecord(*args: str) -> list[str]:
+    exe = Path(sys.executable).with_name("onrecord")
+    return [str(exe) if exe.exists() else "onrecord", *args]
