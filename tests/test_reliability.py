@@ -71,9 +71,10 @@ def test_sigkill_at_many_points_then_a_rerun_equals_a_clean_run(tmp_path):
 
     # Each run resumes where the last one was killed, so short, varied delays walk the kills through the
     # batch: model loading, transcription, chunking and embedding, page and chunk writes, commits. The
-    # delays are fractions of the clean run, so a slower machine gets later kills.
+    # delays are fractions of the clean run, so a slower machine gets later kills; a batch that completes
+    # before its kill is checked against the clean run and a fresh round starts.
     crashed = tmp_path / "crashed"
-    killed, fractions, rounds = [], [0.09, 0.13, 0.17, 0.21], 0
+    killed, fractions, rounds = [], [0.15, 0.3, 0.45, 0.6], 0
     for attempt in range(40):
         process = _start(crashed, sources)
         time.sleep(total * fractions[attempt % len(fractions)])
