@@ -132,8 +132,6 @@ def ask(ctx, question, interviews, as_json):
 @handle_errors
 def ui(ctx, port, host, as_json):
     """Start the app (Streamlit) on this archive."""
-    import subprocess
-
     app = Path(__file__).resolve().parent / "app" / "main.py"
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host,
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
@@ -145,7 +143,8 @@ def ui(ctx, port, host, as_json):
             env[f"ONRECORD_{key.upper()}"] = str(value)
     if as_json:
         _emit_json({"url": f"http://{host}:{port or os.environ.get('STREAMLIT_SERVER_PORT', 8501)}"})
-    sys.exit(subprocess.call(command, env=env))
+    sys.stdout.flush()
+    os.execve(sys.executable, command, env)  # become Streamlit: signals (Ctrl-C, a supervisor's TERM) reach it
 
 
 def _print_hits(hits) -> None:
