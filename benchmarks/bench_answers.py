@@ -58,7 +58,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import CACHE, OUT, ROOT, configure_environment, onrecord  # noqa: E402 - benchmarks/ is on sys.path
+from common import CACHE, OUT, ROOT, configure_environment, load_jsonl, onrecord, percentile  # noqa: E402 - benchmarks/ is on sys.path
 SAMPLES = ROOT / "samples"
 SAMPLES_ARCHIVE = OUT / "samples-archive"
 DEFAULT_CORPUS_ARCHIVE = OUT / "corpus-archive"
@@ -102,19 +102,6 @@ def ingest(archive: Path, source: Path) -> float:
     if failed:
         print(f"  {len(failed)} failed: {failed[:3]}", flush=True)
     return time.perf_counter() - start
-
-
-def load_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 def load_average() -> str:

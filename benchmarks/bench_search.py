@@ -53,7 +53,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import CACHE, OUT, ROOT, configure_environment, onrecord  # noqa: E402 - benchmarks/ is on sys.path
+from common import CACHE, OUT, ROOT, configure_environment, load_jsonl, onrecord, percentile  # noqa: E402 - benchmarks/ is on sys.path
 KEYWORD_CACHE = CACHE / "onrecord" / "keyword"
 EVAL = ROOT / "benchmarks" / "data" / "search_eval.jsonl"
 CORPUS = Path("/work/shared/data/podcasts/talkpython")
@@ -90,16 +90,7 @@ def load_average() -> str:
 
 
 def load_questions() -> list[dict]:
-    return [json.loads(line) for line in EVAL.read_text().splitlines() if line.strip()]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+    return load_jsonl(EVAL)
 
 
 # ---------------------------------------------------------------- 1. the archive
