@@ -1,4 +1,4 @@
-# `make demo`: set everything up, ingest the bundled samples, search them and open the app. `make test`: the test suite.
+# `make demo`: set everything up, ingest the bundled samples, search them and open the app. `make test`: the test suite (embedded, then against a Chroma server).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 ONRECORD := $(VENV)/bin/onrecord
@@ -12,8 +12,11 @@ demo: install
 	$(ONRECORD) --archive $(DEMO_ARCHIVE) search "how do they bring the rocket back" --limit 3
 	$(ONRECORD) --archive $(DEMO_ARCHIVE) ui
 
+# The whole suite on embedded archives, then the archive, search and answer tests again with every archive
+# on a real `chroma run` (tests/chroma_server.py starts and stops it).
 test: install
 	$(PY) -m pytest
+	$(PY) tests/chroma_server.py -- tests/test_cli_ingest.py tests/test_search.py tests/test_answers.py
 
 install: $(VENV)/.installed
 

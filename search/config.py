@@ -23,8 +23,9 @@ def _cache_home() -> Path:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ONRECORD_", env_file=".env", extra="ignore", populate_by_name=True)
 
-    archive: Path = _data_home() / "onrecord" / "archive"
-    chroma_url: str | None = None
+    # A folder, or a Chroma server URL (http://host:8000[/database]); see search/store.py.
+    archive: str = str(_data_home() / "onrecord" / "archive")
+    chroma_url: str | None = None  # the older spelling of a server archive; wins over `archive` when set
     cache_dir: Path = _cache_home() / "onrecord"
     media_dir: Path = _data_home() / "onrecord" / "media"  # where the app keeps uploaded files
 

@@ -1,7 +1,12 @@
-"""Chroma clients: an embedded folder by default, a `chroma run` server with a URL."""
+"""Chroma clients: an embedded folder by default, a `chroma run` server with a URL.
+
+Where the archive lives is one setting: a folder, or a server URL whose path names a Chroma database
+(``http://host:8000`` is the server's default database, ``http://host:8000/newsroom`` another archive on the
+same server, created on first use)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -9,11 +14,35 @@ from .archive import Archive
 from .config import Settings
 from .errors import OnrecordError
 
+DEFAULT_DATABASE = "default_database"
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    host: str
+    port: int
+    ssl: bool
+    database: str
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.ssl else "http"
+        path = "" if self.database == DEFAULT_DATABASE else f"/{self.database}"
+        return f"{scheme}://{self.host}:{self.port}{path}"
+
+
+def is_server(location: str) -> bool:
+    return "://" in location
+
 
 def open_archive(settings: Settings) -> Archive:
-    if settings.chroma_url:
-        return Archive(http_client(settings.chroma_url), location=settings.chroma_url)
-    path = settings.archive.expanduser().resolve()  # one archive, one spelling: its caches are keyed by it
+    location = settings.chroma_url or settings.archive
+    if settings.chroma_url and not is_server(settings.chroma_url):
+        location = f"http://{settings.chroma_url}"
+    if is_server(location):
+        address = parse_server_url(location)
+        return Archive(http_client(address), location=address.url)
+    path = Path(location).expanduser().resolve()  # one archive, one spelling: its caches are keyed by it
     return Archive(persistent_client(path), location=str(path), reopen=lambda: persistent_client(path, fresh=True),
                    lock_dir=path / "locks")
 
@@ -38,15 +67,47 @@ def persistent_client(path: Path, *, fresh: bool = False):
         raise OnrecordError(f"cannot open archive folder {path}: {exc.strerror or exc}") from exc
 
 
-def http_client(url: str):
+def parse_server_url(url: str) -> ServerAddress:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise OnrecordError(f"bad Chroma URL {url!r}: expected http://HOST:PORT[/DATABASE]")
+    ssl = parsed.scheme == "https"
+    database = parsed.path.strip("/") or DEFAULT_DATABASE
+    if "/" in database:
+        raise OnrecordError(f"bad Chroma URL {url!r}: the path is one database name, like /newsroom")
+    try:
+        port = parsed.port or (443 if ssl else 8000)
+    except ValueError as exc:
+        raise OnrecordError(f"bad Chroma URL {url!r}: {exc}") from exc
+    return ServerAddress(parsed.hostname, port, ssl, database)
+
+
+def http_client(address: ServerAddress):
     import chromadb
 
-    parsed = urlparse(url if "://" in url else f"http://{url}")
-    if not parsed.hostname:
-        raise OnrecordError(f"bad Chroma URL {url!r}: expected http://HOST:PORT")
-    ssl = parsed.scheme == "https"
-    port = parsed.port or (443 if ssl else 8000)
     try:
-        return chromadb.HttpClient(host=parsed.hostname, port=port, ssl=ssl, settings=_chroma_settings())
+        if address.database != DEFAULT_DATABASE:
+            _ensure_database(address)
+        return chromadb.HttpClient(host=address.host, port=address.port, ssl=address.ssl,
+                                   database=address.database, settings=_chroma_settings())
+    except OnrecordError:
+        raise
     except Exception as exc:  # noqa: BLE001 - chromadb raises bare ValueError/ConnectError here
-        raise OnrecordError(f"cannot reach Chroma at {url}: {exc}") from exc
+        raise OnrecordError(f"cannot reach Chroma at {address.url}: {' '.join(str(exc).split())}") from exc
+
+
+def _ensure_database(address: ServerAddress) -> None:
+    """A named archive on a shared server is created the first time anyone opens it."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    admin = chromadb.AdminClient(ChromaSettings(
+        chroma_api_impl="chromadb.api.fastapi.FastAPI", chroma_server_host=address.host,
+        chroma_server_http_port=address.port, chroma_server_ssl_enabled=address.ssl, anonymized_telemetry=False))
+    try:
+        admin.get_database(address.database)
+    except Exception:  # noqa: BLE001 - "not found" has no stable type across chromadb versions
+        try:
+            admin.create_database(address.database)
+        except Exception:  # noqa: BLE001 - another process may have created it a moment ago
+            admin.get_database(address.database)

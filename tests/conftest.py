@@ -1,4 +1,7 @@
-"""Real parts everywhere: the bundled Whisper and MiniLM models, real Chroma in temp folders."""
+"""Real parts everywhere: the bundled Whisper and MiniLM models, real Chroma in temp folders.
+
+With `--chroma-url URL` (see tests/chroma_server.py) the archives the tests use live on that `chroma run` server
+instead, one database per test (and one for the shared samples), so the same tests prove server mode."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,21 @@ SAMPLES = ROOT / "samples"
 SHARED = ROOT.parent / "shared"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--chroma-url", default=None, metavar="URL",
+                     help="keep the tests' archives on this Chroma server, one database each")
+
+
+@pytest.fixture(scope="session")
+def chroma_url(request) -> str | None:
+    return request.config.getoption("--chroma-url")
+
+
+def fresh_archive(folder: Path, chroma_url: str | None) -> Path | str:
+    """Where a new, empty archive lives: a folder, or a database of its own on the server."""
+    return f"{chroma_url.rstrip('/')}/t{uuid.uuid4().hex[:12]}" if chroma_url else folder
+
+
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory) -> Path:
     """One cache for the session, so the one-time ONNX export of MiniLM happens once."""
@@ -22,9 +41,9 @@ def model_cache(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def isolated_archive(tmp_path, model_cache, monkeypatch) -> Path:
-    """No test touches the user's home: the archive lives in tmp_path."""
-    archive = tmp_path / "archive"
+def isolated_archive(tmp_path, model_cache, monkeypatch, chroma_url) -> Path | str:
+    """No test touches the user's home: the archive lives in tmp_path (or on the test server)."""
+    archive = fresh_archive(tmp_path / "archive", chroma_url)
     monkeypatch.setenv("ONRECORD_ARCHIVE", str(archive))
     monkeypatch.setenv("XDG_CACHE_HOME", str(model_cache))
     monkeypatch.delenv("ONRECORD_CHROMA_URL", raising=False)
@@ -42,9 +61,9 @@ def json_lines(text: str) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def sample_archive(tmp_path_factory, model_cache) -> Path:
+def sample_archive(tmp_path_factory, model_cache, chroma_url) -> Path | str:
     """The bundled samples, ingested once through the real CLI; tests must not modify it."""
-    archive = tmp_path_factory.mktemp("samples") / "archive"
+    archive = fresh_archive(tmp_path_factory.mktemp("samples") / "archive", chroma_url)
     done = run_cli("--archive", str(archive), "ingest", str(SAMPLES), "--json",
                    env={"XDG_CACHE_HOME": str(model_cache)})
     assert done.returncode == 0, done.stderr

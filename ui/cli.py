@@ -18,6 +18,8 @@ from search.timefmt import format_timestamp
 
 def _settings(ctx: click.Context, **overrides) -> Settings:
     given = {k: v for k, v in (ctx.obj | overrides).items() if v is not None}
+    if ctx.obj.get("archive") is not None and ctx.obj.get("chroma_url") is None:
+        given["chroma_url"] = None  # a flag beats the environment: --archive wins over ONRECORD_CHROMA_URL
     return Settings(**given)
 
 
@@ -74,12 +76,13 @@ def _emit_json(data) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--archive", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Archive folder (embedded Chroma). Env: ONRECORD_ARCHIVE.")
-@click.option("--chroma-url", default=None, help="Use a `chroma run` server instead, e.g. http://host:8000. "
+@click.option("--archive", default=None, metavar="FOLDER|URL",
+              help="Archive folder (embedded Chroma), or a `chroma run` server: http://host:8000[/database]. "
+              "Env: ONRECORD_ARCHIVE.")
+@click.option("--chroma-url", default=None, metavar="URL", help="Same as --archive with a server URL. "
               "Env: ONRECORD_CHROMA_URL.")
 @click.pass_context
-def main(ctx: click.Context, archive: Path | None, chroma_url: str | None) -> None:
+def main(ctx: click.Context, archive: str | None, chroma_url: str | None) -> None:
     """onrecord: a searchable archive of what was said in interviews, podcasts and talks."""
     ctx.obj = {"archive": archive, "chroma_url": chroma_url}
 

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from search.store import is_server
 from ui.app import resources
 
 st.title("Settings")
@@ -9,8 +10,8 @@ settings = resources.settings()
 archive = resources.archive()
 answerer = resources.answerer()
 rows = {
-    "Archive": settings.chroma_url or str(settings.archive),
-    "Archive mode": "Chroma server" if settings.chroma_url else "embedded (a folder)",
+    "Archive": archive.location,
+    "Archive mode": "Chroma server" if is_server(archive.location) else "embedded (a folder)",
     "Whisper model": settings.whisper_model,
     "Device / compute type": f"{settings.device} / {settings.compute_type}",
     "Embedding model": archive.embed_model or settings.embed_model or "all-MiniLM-L6-v2 (when the first interview arrives)",
