@@ -19,13 +19,14 @@
    barrier with every other worker and the parent, so the measured queries of all workers start together.
    Every query is timed alone (time.perf_counter); any exception is an error (counted, the first few kept
    with their tracebacks) and is left out of the latencies. A worker that dies loses its unrun queries,
-   which count as errors too. Each result's hits (interview, start, end) are hashed, to compare runs.
+   which count as errors too. Each query's hits are kept as (interview, start, end), to compare runs.
 
 4. Runs, per target: first the sequential baseline, ONE worker running the same W x Q queries one after the
    other (it also leaves the keyword-index cache warm, as a long-lived reader would), then W workers
    (--workers, default 8) at once. Reported: queries, errors, wall time (first measured query started to last
    one finished, across processes), throughput, latency p50 / p90 / p95 / p99 / max per mode and overall,
-   concurrent / sequential ratios of p50 and p95, queries whose hits differ from the sequential run's, the
+   concurrent / sequential ratios of p50 and p95, queries whose hits (interview, start, end, in order) differ
+   from the sequential run's (the first few with both hit lists), the
    spread of the workers' start times, and the largest worker's max RSS. On a machine with fewer cores than
    workers the concurrent run oversubscribes the CPU, and the report says so: its latencies then include
    waiting for a core.
@@ -39,7 +40,6 @@ The report is printed and written as JSON to benchmarks/out/bench_load.json.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -127,9 +127,8 @@ def warm_up(searcher, question: str) -> dict[str, float]:
 
 
 def signature(hits) -> str:
-    """A short hash of what came back, to compare runs."""
-    text = "|".join(f"{h.interview_id}:{h.start:.2f}:{h.end:.2f}" for h in hits)
-    return hashlib.sha1(text.encode()).hexdigest()[:12]
+    """What came back, in order, in a few characters per hit: enough to compare runs and show a difference."""
+    return " ".join(f"{h.interview_id[:8]}@{h.start:.2f}-{h.end:.2f}" for h in hits)
 
 
 def timed_query(searcher, question: str, mode: str) -> tuple[float, str | None, str | None, str | None]:
@@ -283,14 +282,16 @@ def ratios(concurrent: dict, sequential: dict) -> dict:
     return out
 
 
-def differences(concurrent: dict, sequential: dict) -> dict:
+def differences(concurrent: dict, sequential: dict, questions: list[str]) -> dict:
     """Queries whose hits differ between the two runs, and how many came back empty (same in both)."""
     conc, seq = concurrent["signatures"], sequential["signatures"]
-    empty = signature([])
     differ = sorted(k for k, sig in conc.items() if k in seq and seq[k] != sig)
+    examples = [{"query": k, "mode": query_at(k, questions)[1], "question": query_at(k, questions)[0],
+                 "concurrent": conc[k], "sequential": seq[k]} for k in differ[:ERROR_EXAMPLES]]
     return {"compared": sum(k in seq for k in conc), "differ": len(differ), "differ_queries": differ[:20],
-            "empty_concurrent": sum(sig == empty for sig in conc.values()),
-            "empty_sequential": sum(sig == empty for sig in seq.values())}
+            "differ_examples": examples,
+            "empty_concurrent": sum(not sig for sig in conc.values()),
+            "empty_sequential": sum(not sig for sig in seq.values())}
 
 
 # ---------------------------------------------------------------- one target: sequential, then concurrent
@@ -304,7 +305,7 @@ def bench_target(target: Target, workers: int, per_worker: int, questions: list[
     result = {"target": asdict(target), "sequential": sequential, "concurrent": concurrent}
     if "setup_errors" not in sequential and "setup_errors" not in concurrent:
         result["ratio"] = ratios(concurrent, sequential)
-        result["results"] = differences(concurrent, sequential)
+        result["results"] = differences(concurrent, sequential, questions)
     for run in (sequential, concurrent):
         run.pop("signatures", None)  # compared; too long for the report
     return result
@@ -443,6 +444,9 @@ def print_target(r: dict) -> None:
     d = r["results"]
     print(f"  hits identical to the sequential run's: {d['compared'] - d['differ']}/{d['compared']} queries; "
           f"empty results: {d['empty_concurrent']} concurrent, {d['empty_sequential']} sequential")
+    for x in d["differ_examples"][:2]:
+        print(f"    differs: query {x['query']} ({x['mode']}) {x['question']!r}\n"
+              f"      concurrent: {x['concurrent']}\n      sequential: {x['sequential']}")
     warm = ", ".join(f"{m} {ms:.0f}" for m, ms in conc["warmup_ms_max"].items())
     print(f"  warm-up, slowest worker's first query per mode (ms, not measured): {warm}")
     if "server" in r:

@@ -10,14 +10,14 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from search.iterutil import batched
 from pathlib import Path
-from typing import Iterable, Iterator, Protocol
+from typing import Callable, Iterable, Iterator, Protocol
 
 from search.archive import PAGE_SIZE, Archive
 from search.chunking import chunk_segments
 from search.embedder import Embedder
 from search.errors import OnrecordError
+from search.iterutil import batched
 from search.models import Interview, Segment, Transcript
 from search.timefmt import day_number
 
@@ -130,13 +130,16 @@ class Ingestor:
         self.progress.started(source.ref, info.duration)
         self._warm_embedder()
         transcription = self.transcriber.transcribe(path)
-        if info.duration and transcription.duration < 0.9 * info.duration - 1:
-            raise MediaError(f"truncated or corrupt: decoded {transcription.duration:.0f} s "
-                             f"of the {info.duration:.0f} s the file declares")
         meta = Transcript(title=self.title or title or info.title or Path(source.ref).stem,
-                          language=transcription.language, duration=transcription.duration,
-                          date=date or info.date, media=media)
-        return self._store(source, interview_id, meta, transcription.segments)
+                          language=transcription.language, duration=0.0, date=date or info.date, media=media)
+
+        def decoded_whole() -> None:  # known only once the last window is decoded
+            meta.duration = transcription.duration
+            if info.duration and transcription.duration < 0.9 * info.duration - 1:
+                raise MediaError(f"truncated or corrupt: decoded {transcription.duration:.0f} s "
+                                 f"of the {info.duration:.0f} s the file declares")
+
+        return self._store(source, interview_id, meta, transcription.segments, before_commit=decoded_whole)
 
     def _from_transcript_file(self, source: Source, interview_id: str) -> Interview:
         try:
@@ -154,7 +157,8 @@ class Ingestor:
         self.progress.started(source.ref, transcript.duration)
         return self._store(source, interview_id, transcript, iter(transcript.segments))
 
-    def _store(self, source: Source, interview_id: str, meta: Transcript, segments: Iterator[Segment]) -> Interview:
+    def _store(self, source: Source, interview_id: str, meta: Transcript, segments: Iterator[Segment],
+               before_commit: Callable[[], None] = lambda: None) -> Interview:
         archive = self.archive
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         day = day_number(meta.date) or day_number(created)
@@ -167,9 +171,13 @@ class Ingestor:
         for batch in batched(chunks, EMBED_BATCH):
             archive.stage_chunks(interview_id, batch, self.embedder.embed([c.text for c in batch]), day=day)
             stats.chunks += len(batch)
-        if not stats.segments:
-            archive.discard_staged(interview_id)
-            raise MediaError("no speech found" if source.kind != "transcript" else "no cues found")
+        try:
+            before_commit()
+            if not stats.segments:
+                raise MediaError("no speech found" if source.kind != "transcript" else "no cues found")
+        except MediaError:
+            archive.discard_staged(interview_id)  # what was staged will never be committed
+            raise
         interview = Interview(
             id=interview_id, title=meta.title, source=source.ref, kind=source.kind, media=meta.media,
             duration=round(max(meta.duration, stats.end), 3), language=meta.language,

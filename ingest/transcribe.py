@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
 
+from ingest.audio import Window, windows
 from search.config import DEFAULT_WHISPER_MODEL, Settings
 from search.errors import OnrecordError
 from search.lazy import Lazy
@@ -29,10 +30,10 @@ class TranscribeOptions:
                    cpu_threads=settings.resolved_cpu_threads())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Transcription:
     language: str | None
-    duration: float  # seconds of audio decoded
+    duration: float  # seconds of audio decoded so far: final once `segments` is exhausted
     segments: Iterator[Segment]  # lazy: transcription happens as this is consumed
 
 
@@ -73,16 +74,38 @@ class WhisperTranscriber:
             raise OnrecordError(f"cannot load Whisper model {o.model!r} on {o.device}: {exc}") from exc
 
     def transcribe(self, path: Path) -> Transcription:
+        """Window by window (see ingest/audio.py), so memory stays bounded however long the file is. The
+        language is detected on the first window and kept; each window is prompted with the end of the last."""
+        stream = windows(path)
+        first = next(stream, None)
+        if first is None:
+            return Transcription(language=self.options.language, duration=0.0, segments=iter(()))
+        segments, info = self._run(first, self.options.language, prompt=None)
+        result = Transcription(language=self.options.language or info.language, duration=first.end,
+                               segments=iter(()))
+        result.segments = self._continue(result, first, segments, stream)
+        return result
+
+    def _continue(self, result: Transcription, window: Window, segments, stream: Iterator[Window]):
+        while True:
+            last = None
+            for s in segments:
+                last = _segment(s, window.start)
+                yield last
+            window = next(stream, None)
+            if window is None:
+                return
+            result.duration = window.end
+            segments, _ = self._run(window, result.language, prompt=last.text[-200:] if last else None)
+
+    def _run(self, window: Window, language: str | None, prompt: str | None):
         o = self.options
-        segments, info = self.model.transcribe(
-            str(path), beam_size=o.beam_size, language=o.language, vad_filter=o.vad_filter,
-            word_timestamps=True,
-        )
-        return Transcription(language=info.language, duration=float(info.duration),
-                             segments=(_segment(s) for s in segments))
+        return self.model.transcribe(window.audio, beam_size=o.beam_size, language=language,
+                                     vad_filter=o.vad_filter, word_timestamps=True, initial_prompt=prompt)
 
 
-def _segment(s) -> Segment:
-    words = tuple(Word(round(w.start, 3), round(w.end, 3), w.word, round(w.probability, 4))
+def _segment(s, offset: float) -> Segment:
+    words = tuple(Word(round(offset + w.start, 3), round(offset + w.end, 3), w.word, round(w.probability, 4))
                   for w in (s.words or ()))
-    return Segment(start=round(s.start, 3), end=round(s.end, 3), text=s.text.strip(), words=words)
+    return Segment(start=round(offset + s.start, 3), end=round(offset + s.end, 3), text=s.text.strip(),
+                   words=words)
