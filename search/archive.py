@@ -18,6 +18,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import shutil
 import uuid
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -56,15 +57,25 @@ def _storage_errors(method):
         except OnrecordError:
             raise
         except Exception as exc:  # noqa: BLE001 - chromadb raises many types, from Rust, SQLite and httpx
-            if not _is_storage_error(exc):
+            if not is_storage_error(exc):
                 raise
-            reason = " ".join(str(exc).split())[:300] or exc.__class__.__name__
-            raise OnrecordError(f"archive {self.location}: {reason}") from exc
+            raise OnrecordError(f"archive {self.location}: {storage_reason(exc)}") from exc
 
     return wrapper
 
 
-def _is_storage_error(exc: Exception) -> bool:
+def storage_reason(exc: BaseException) -> str:
+    """Chroma's message, on one line, in words a user can act on where we know better ones."""
+    reason = " ".join(str(exc).split())[:300] or exc.__class__.__name__
+    if "readonly database" in reason or getattr(exc, "errno", None) == 30:  # 30: EROFS
+        return ("the folder is read-only; Chroma writes to its folder even to read it, so make it writable "
+                "or copy it somewhere that is")
+    if "disk is full" in reason or getattr(exc, "errno", None) == 28:  # 28: ENOSPC
+        return f"the disk is full ({reason}); free some space and run the same command again"
+    return reason
+
+
+def is_storage_error(exc: Exception) -> bool:
     import httpx
     from chromadb.errors import ChromaError
 
@@ -77,10 +88,12 @@ class Archive:
 
     @_storage_errors
     def __init__(self, client, *, location: str = "", reopen: Callable[[], object] | None = None,
-                 lock_dir: Path | None = None):
+                 folder: Path | None = None, min_free_bytes: int = 0):
         self.location = location
         self._reopen = reopen
-        self._lock_dir = lock_dir
+        self._folder = folder  # an embedded archive's folder: locks live there, and its disk is watched
+        self._lock_dir = folder / "locks" if folder else None
+        self._min_free = min_free_bytes
         self._attach(client)
         self._check_schema()
 
@@ -226,8 +239,21 @@ class Archive:
         if self.embed_model:
             self.chunks().delete(where={"interview_id": interview_id})
 
+    def ensure_space(self) -> None:
+        """Refuse to write when the archive's disk is nearly full. Chroma's embedded writer hangs forever on a
+        full disk (chromadb 1.5, seen here), so the only safe write is one that stops before that point."""
+        if self._folder is None or not self._min_free:
+            return
+        free = shutil.disk_usage(self._folder).free
+        if free < self._min_free:
+            raise OnrecordError(
+                f"archive {self.location}: the disk is nearly full ({free / 2**20:.1f} MiB free; onrecord stops "
+                f"writing below {self._min_free / 2**20:.0f} MiB, ONRECORD_MIN_FREE_MB); free some space and run "
+                f"the same command again")
+
     @_storage_errors
     def stage_pages(self, interview_id: str, first_page: int, pages: Sequence[Sequence[Segment]]) -> None:
+        self.ensure_space()
         self.transcripts.upsert(
             ids=[page_id(interview_id, first_page + n) for n in range(len(pages))],
             documents=[json.dumps([segment_to_json(s) for s in page], ensure_ascii=False) for page in pages],
@@ -240,6 +266,7 @@ class Archive:
                      *, day: int, collection: str | None = None) -> None:
         if not chunks:
             return
+        self.ensure_space()
         self.chunks(collection).upsert(
             ids=[chunk_id(interview_id, c.index) for c in chunks],
             documents=[c.text for c in chunks],
@@ -249,6 +276,7 @@ class Archive:
 
     @_storage_errors
     def commit(self, interview: Interview) -> None:
+        self.ensure_space()
         self.interviews.upsert(ids=[interview.id], documents=[json.dumps(interview.as_json(), ensure_ascii=False)],
                                metadatas=[{"created": interview.created, "kind": interview.kind}],
                                embeddings=[_NO_VECTOR])

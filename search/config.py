@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_WHISPER_MODEL = "tiny.en"
@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     # A folder, or a Chroma server URL (http://host:8000[/database]); see search/store.py.
     archive: str = str(_data_home() / "onrecord" / "archive")
     chroma_url: str | None = None  # the older spelling of a server archive; wins over `archive` when set
+    min_free_mb: int = 200  # an embedded archive stops writing when its disk has less free than this
     cache_dir: Path = _cache_home() / "onrecord"
     media_dir: Path = _data_home() / "onrecord" / "media"  # where the app keeps uploaded files
 
@@ -49,6 +50,11 @@ class Settings(BaseSettings):
     llm_max_retries: int = 1  # one retry covers a blip; more would make a dead server slow to detect
     llm_context_tokens: int = 2048  # what one prompt may use; long interviews are summarised topic by topic
     topic_minutes: float = 5.0  # summaries aim for one topic per this many minutes (at most 12 topics)
+
+    @field_validator("archive", mode="before")
+    @classmethod
+    def _path_as_text(cls, value):
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
 
     def resolved_cpu_threads(self) -> int:
         return self.cpu_threads or (os.cpu_count() or 1)

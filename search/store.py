@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .archive import Archive
+from .archive import Archive, is_storage_error, storage_reason
 from .config import Settings
 from .errors import OnrecordError
 
@@ -44,7 +44,7 @@ def open_archive(settings: Settings) -> Archive:
         return Archive(http_client(address), location=address.url)
     path = Path(location).expanduser().resolve()  # one archive, one spelling: its caches are keyed by it
     return Archive(persistent_client(path), location=str(path), reopen=lambda: persistent_client(path, fresh=True),
-                   lock_dir=path / "locks")
+                   folder=path, min_free_bytes=settings.min_free_mb * 2**20)
 
 
 def _chroma_settings():
@@ -63,8 +63,10 @@ def persistent_client(path: Path, *, fresh: bool = False):
     try:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
-    except OSError as exc:
-        raise OnrecordError(f"cannot open archive folder {path}: {exc.strerror or exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - OSError, or Chroma's own (SQLite's) errors
+        if not is_storage_error(exc):
+            raise
+        raise OnrecordError(f"cannot open archive folder {path}: {storage_reason(exc)}") from exc
 
 
 def parse_server_url(url: str) -> ServerAddress:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 
 from conftest import ROOT, SAMPLES, json_lines, run_cli
 from llm_servers import scripted_server
@@ -194,16 +195,19 @@ def test_an_archive_from_a_newer_onrecord_is_refused_not_touched(tmp_path):
 
 
 def test_a_transcript_with_100k_segments_streams_in_bounded_memory(tmp_path):
-    """Pages and chunks are written as segments stream through. Measured here: about 1.4 GB peak against
-    0.3 GB for a 12-cue file; the bound below catches regressions, and the growth is still to be found."""
+    """Pages and chunks are written as segments stream through, and the embedder runs at most TOKENS_PER_RUN
+    padded tokens at once. Measured: about 0.4 GB peak, 0.13 GB above a 12-cue file; before the token budget,
+    ONNX Runtime kept 0.55 GB of activations for batches of 32 full-length chunks."""
     path = tmp_path / "huge.vtt"
     with open(path, "w") as f:
         f.write("WEBVTT\n\n")
         for i in range(100_000):
             f.write(f"{_ts(i)} --> {_ts(i + 0.9)}\nline {i % 997}\n\n")
-    results, peak_mib = _ingest_measuring_peak(tmp_path / "archive", path)
+    # The small one first: a cold cache makes the first ingest export MiniLM to ONNX, which loads torch.
+    _, small_peak = _ingest_measuring_peak(tmp_path / "small", _vtt(tmp_path / "small.vtt", 12, "kites"))
+    results, peak = _ingest_measuring_peak(tmp_path / "archive", path)
     assert results[0]["status"] == "added", results
-    assert peak_mib < 2048, f"peak RSS {peak_mib:.0f} MiB"
+    assert peak - small_peak < 300, f"100k cues peaked at {peak:.0f} MiB, 12 cues at {small_peak:.0f} MiB"
     listed = json.loads(run_cli("--archive", str(tmp_path / "archive"), "list", "--json").stdout)
     assert listed[0]["segments"] == 100_000
     export = run_cli("--archive", str(tmp_path / "archive"), "export", listed[0]["id"], "--format", "srt")
@@ -266,3 +270,79 @@ def test_a_three_hour_recording_is_transcribed_in_bounded_memory(tmp_path):
 def _seconds(stamp: str) -> float:
     h, m, s = stamp.replace(",", ".").split(":")
     return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def _in_own_mounts(script: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run a bash script as root of a fresh user and mount namespace: it may mount a small tmpfs or a
+    read-only bind mount, which plain root in this container may not, and which vanish when it ends."""
+    if subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "true"], capture_output=True).returncode:
+        pytest.skip("user namespaces are not available here, so no tmpfs or read-only mount can be made")
+    return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "bash", "-c", script],
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def _steps(output: str) -> dict[str, str]:
+    """The script's output, split at its `=== name` lines."""
+    steps, name = {}, None
+    for line in output.splitlines(keepends=True):
+        if line.startswith("=== "):
+            name = line[4:].strip()
+            steps[name] = ""
+        elif name:
+            steps[name] += line
+    return steps
+
+
+def test_a_read_only_archive_folder_is_one_clear_line(tmp_path):
+    archive, view = tmp_path / "archive", tmp_path / "view"
+    run_cli("--archive", str(archive), "ingest", str(SAMPLES / "transcripts" / "gardening.vtt"))
+    view.mkdir()
+    onrecord = f"{sys.executable} -m ui --archive {view}"
+    done = _in_own_mounts(f"""
+        mount --bind {archive} {view} && mount -o remount,bind,ro {view} || exit 9
+        for command in list "search water" "export gardening" "ingest {SAMPLES}/transcripts/chess-podcast.srt"; do
+            echo "=== $command"; {onrecord} $command 2>&1; echo "exit $?"
+        done""")
+    assert done.returncode == 0, done.stderr
+    steps = _steps(done.stdout)
+    assert len(steps) == 4
+    for command, output in steps.items():
+        assert output.endswith("exit 1\n") and "Traceback" not in output, (command, output)
+        assert f"cannot open archive folder {view}: the folder is read-only" in output, (command, output)
+    listed = json.loads(run_cli("--archive", str(archive), "list", "--json").stdout)
+    assert [i["title"] for i in listed] == ["gardening"], "the archive is untouched"
+
+
+def test_a_full_disk_stops_writes_cleanly_and_a_rerun_completes(tmp_path):
+    """A 64 MiB tmpfs, filled to just above onrecord's floor, then a big transcript: it must stop with one
+    line per source, keep what was committed, and finish once space is freed. (Without the floor, Chroma's
+    embedded writer hangs forever on ENOSPC; that is why the floor exists.)"""
+    big = _vtt(tmp_path / "big.vtt", 20_000, "boats, harbours and the weather at sea")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    onrecord = f"timeout 300 {sys.executable} -m ui --archive {mnt}/archive"
+    two = f"{big} {SAMPLES}/transcripts/chess-podcast.srt"
+    done = _in_own_mounts(f"""
+        export ONRECORD_MIN_FREE_MB=16
+        mount -t tmpfs -o size=64m tmpfs {mnt} || exit 9
+        {onrecord} ingest {SAMPLES}/transcripts/gardening.vtt --json >/dev/null || exit 8
+        free=$(df -m --output=avail {mnt} | tail -1)
+        dd if=/dev/zero of={mnt}/filler bs=1M count=$((free - 20)) status=none
+        echo "=== full"; {onrecord} ingest {two} --json; echo "exit $?"
+        echo "=== list"; {onrecord} list --json
+        echo "=== search"; {onrecord} search "drip irrigation" --limit 1 --json
+        rm {mnt}/filler
+        echo "=== rerun"; {onrecord} ingest {two} --json; echo "exit $?"
+        echo "=== after"; {onrecord} list --json""")
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = _steps(done.stdout)
+    full = json_lines(steps["full"].rsplit("exit", 1)[0])
+    assert steps["full"].endswith("exit 1\n") and [r["status"] for r in full] == ["failed", "failed"]
+    assert all("the disk is nearly full" in r["error"] for r in full)
+    assert [i["title"] for i in json.loads(steps["list"])] == ["gardening"]
+    assert json.loads(steps["search"])[0]["title"] == "gardening"
+    rerun = json_lines(steps["rerun"].rsplit("exit", 1)[0])
+    assert steps["rerun"].endswith("exit 0\n") and [r["status"] for r in rerun] == ["added", "added"]
+    after = {i["title"]: i for i in json.loads(steps["after"])}
+    assert set(after) == {"gardening", "big", "chess-podcast"} and after["big"]["segments"] == 20_000
+    assert "Traceback" not in done.stderr
