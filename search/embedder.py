@@ -97,10 +97,14 @@ class SentenceTransformerEmbedder:
 
     def _load(self):
         cached = self._onnx_cache()
-        if self.backend == "onnx" and self.device != "cuda" and cached and OnnxEncoder.available(cached):
+        light = self.backend == "onnx" and self.device != "cuda"
+        if light and cached and OnnxEncoder.available(cached):
             return OnnxEncoder(cached)
         with _quiet_libraries():
-            return self._load_model(cached)
+            model = self._load_model(cached)
+        if light and cached and OnnxEncoder.available(cached):  # just exported: embed as every later run will
+            return OnnxEncoder(cached)
+        return model
 
     def _load_model(self, cached: Path | None):
         try:

@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 MANIFEST = "onrecord-encoder.json"
+TOKENS_PER_RUN = 2048  # padded tokens in one ONNX run; bounds its activation memory
 
 
 def write_manifest(model, folder: Path) -> bool:
@@ -43,6 +44,7 @@ class OnnxEncoder:
         self._tokenizer.enable_truncation(self.max_seq_length)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.enable_mem_pattern = False  # a planned block per input shape; shapes vary with every batch
         self._session = onnxruntime.InferenceSession(str(folder / "onnx" / "model.onnx"), options,
                                                      providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
@@ -62,8 +64,13 @@ class OnnxEncoder:
         encodings = self._tokenizer.encode_batch(list(texts))
         order = np.argsort([-len(e.ids) for e in encodings], kind="stable")  # similar lengths pad least
         out = np.zeros((len(texts), 0), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
+        start = 0
+        while start < len(order):
+            # Attention activations grow with rows x width^2: long texts go fewer to a run (8 at 256 tokens).
+            width = len(encodings[order[start]].ids)  # the longest left, as sorted
+            size = max(1, min(batch_size, TOKENS_PER_RUN // max(width, 1)))
+            rows = order[start:start + size]
+            start += size
             vectors = self._run([encodings[i] for i in rows])
             if out.shape[1] == 0:
                 out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
