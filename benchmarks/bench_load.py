@@ -229,6 +229,8 @@ def run_workers(target: Target, workers: int, per_worker: int, questions: list[s
         got, dead = collect(procs, results, time.monotonic() + RUN_TIMEOUT_S)
     finally:
         stop_workers(procs)
+    if not got:  # every worker died after the barrier: nothing to summarize
+        return {"setup_errors": dead, "workers": workers, "queries": workers * per_worker}
     return summarize_run(got, dead, workers, per_worker)
 
 
