@@ -15,6 +15,7 @@ Chroma needs a vector for every record; the metadata-only collections store a co
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
@@ -27,7 +28,10 @@ from .errors import NotFound, OnrecordError
 from .iterutil import batched
 from .models import Chunk, Interview, Segment, segment_from_json, segment_to_json
 
-SCHEMA_VERSION = 1
+# 1: the first release. 2: media files under the media folder are stored relative to it ("media:NAME"), so
+# machines that mount one shared media folder at different paths all find them (see search/migrate.py).
+SCHEMA_VERSION = 2
+MEDIA_PREFIX = "media:"
 PAGE_SIZE = 200
 _META, _INTERVIEWS, _TRANSCRIPTS = "onrecord-meta", "onrecord-interviews", "onrecord-transcripts"
 _SUMMARIES = "onrecord-summaries"
@@ -88,14 +92,16 @@ class Archive:
 
     @_storage_errors
     def __init__(self, client, *, location: str = "", reopen: Callable[[], object] | None = None,
-                 folder: Path | None = None, min_free_bytes: int = 0):
+                 folder: Path | None = None, min_free_bytes: int = 0, media_dir: Path | None = None,
+                 upgrading: bool = False):
         self.location = location
+        self.media_dir = media_dir
         self._reopen = reopen
         self._folder = folder  # an embedded archive's folder: locks live there, and its disk is watched
         self._lock_dir = folder / "locks" if folder else None
         self._min_free = min_free_bytes
         self._attach(client)
-        self._check_schema()
+        self._check_schema(upgrading)
 
     def _attach(self, client) -> None:
         self.client = client
@@ -120,14 +126,26 @@ class Archive:
         got = self._meta.get(ids=["archive"], include=["metadatas"])
         return dict(got["metadatas"][0]) if got["ids"] else {}
 
-    def _check_schema(self) -> None:
+    def _check_schema(self, upgrading: bool) -> None:
         meta = self._meta_record()
         if not meta:
             self._meta.upsert(ids=["archive"], metadatas=[{"schema": SCHEMA_VERSION}], embeddings=[_NO_VECTOR])
-        elif int(meta.get("schema", 0)) > SCHEMA_VERSION:
+        elif self.schema > SCHEMA_VERSION:
             raise OnrecordError(
-                f"archive {self.location} has schema {meta['schema']}, newer than this onrecord "
+                f"archive {self.location} has schema {self.schema}, newer than this onrecord "
                 f"understands ({SCHEMA_VERSION}); upgrade onrecord (pip install -U onrecord)")
+        elif self.schema < SCHEMA_VERSION and not upgrading:
+            raise OnrecordError(
+                f"archive {self.location} has schema {self.schema}, older than this onrecord's ({SCHEMA_VERSION}); "
+                f"run `onrecord --archive {self.location} migrate` to upgrade it in place (nothing is deleted)")
+
+    @property
+    def schema(self) -> int:
+        return int(self._meta_record().get("schema", 1))
+
+    def set_schema(self, version: int) -> None:
+        self._meta.upsert(ids=["archive"], metadatas=[self._meta_record() | {"schema": version}],
+                          embeddings=[_NO_VECTOR])
 
     @property
     def embed_model(self) -> str | None:
@@ -174,7 +192,7 @@ class Archive:
     @_storage_errors
     def list(self) -> list[Interview]:
         got = self.interviews.get(include=["documents"])
-        items = [_interview_from_doc(doc) for doc in got["documents"]]
+        items = [self._interview_from_doc(doc) for doc in got["documents"]]
         return sorted(items, key=lambda i: (i.created, i.id))
 
     @_storage_errors
@@ -186,7 +204,7 @@ class Archive:
         got = self.interviews.get(ids=[interview_id], include=["documents"])
         if not got["ids"]:
             raise NotFound(f"no interview {interview_id!r} in the archive")
-        return _interview_from_doc(got["documents"][0])
+        return self._interview_from_doc(got["documents"][0])
 
     def resolve(self, ref: str) -> Interview:
         """An interview by id, unique id prefix (like git), or exact title."""
@@ -277,10 +295,36 @@ class Archive:
     @_storage_errors
     def commit(self, interview: Interview) -> None:
         self.ensure_space()
-        self.interviews.upsert(ids=[interview.id], documents=[json.dumps(interview.as_json(), ensure_ascii=False)],
+        self.put_record(interview)
+        self._bump_revision()
+
+    def put_record(self, interview: Interview) -> None:
+        stored = dataclasses.replace(interview, media=self.media_ref(interview.media))
+        self.interviews.upsert(ids=[interview.id], documents=[json.dumps(stored.as_json(), ensure_ascii=False)],
                                metadatas=[{"created": interview.created, "kind": interview.kind}],
                                embeddings=[_NO_VECTOR])
-        self._bump_revision()
+
+    # -- media files: outside Chroma; those in the media folder are stored relative to it -------------
+
+    def media_ref(self, media: str | None) -> str | None:
+        """How a media location is stored: relative when it lies in this machine's media folder."""
+        if not media or self.media_dir is None or "://" in media or media.startswith(MEDIA_PREFIX):
+            return media
+        folder = self.media_dir.expanduser().resolve()
+        path = Path(media)
+        if path.is_absolute() and path.is_relative_to(folder):
+            return MEDIA_PREFIX + path.relative_to(folder).as_posix()
+        return media
+
+    def media_path(self, media: str | None) -> str | None:
+        """Where this machine finds a stored media location."""
+        if media and media.startswith(MEDIA_PREFIX) and self.media_dir is not None:
+            return str(self.media_dir.expanduser().resolve() / media[len(MEDIA_PREFIX):])
+        return media
+
+    def _interview_from_doc(self, doc: str) -> Interview:
+        interview = _interview_from_doc(doc)
+        return dataclasses.replace(interview, media=self.media_path(interview.media))
 
     @_storage_errors
     def delete(self, interview_id: str) -> None:

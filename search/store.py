@@ -35,16 +35,19 @@ def is_server(location: str) -> bool:
     return "://" in location
 
 
-def open_archive(settings: Settings) -> Archive:
+def open_archive(settings: Settings, *, upgrading: bool = False) -> Archive:
+    """`upgrading` opens an archive of an older schema (for `onrecord migrate`); otherwise that is refused."""
     location = settings.chroma_url or settings.archive
     if settings.chroma_url and not is_server(settings.chroma_url):
         location = f"http://{settings.chroma_url}"
     if is_server(location):
         address = parse_server_url(location)
-        return Archive(http_client(address), location=address.url)
+        return Archive(http_client(address), location=address.url, media_dir=settings.media_dir,
+                       upgrading=upgrading)
     path = Path(location).expanduser().resolve()  # one archive, one spelling: its caches are keyed by it
     return Archive(persistent_client(path), location=str(path), reopen=lambda: persistent_client(path, fresh=True),
-                   folder=path, min_free_bytes=settings.min_free_mb * 2**20)
+                   folder=path, min_free_bytes=settings.min_free_mb * 2**20, media_dir=settings.media_dir,
+                   upgrading=upgrading)
 
 
 def _chroma_settings():

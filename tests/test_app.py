@@ -184,3 +184,15 @@ def test_uploaded_file_names_are_stored_safely(tmp_path, name, stored):
     path = store_upload(tmp_path / "uploads", name, b"data")
     assert path.parent == tmp_path / "uploads" and path.name.endswith("-" + stored)
     assert path.read_bytes() == b"data"
+
+
+def test_an_archive_that_cannot_be_opened_is_one_sentence_on_every_page(app, tmp_path):
+    import tarfile
+
+    with tarfile.open(ROOT / "tests" / "data" / "archive-schema1.tar.gz") as tar:
+        tar.extractall(tmp_path, filter="data")
+    for page in (None, "search"):
+        at = app(page, archive=tmp_path / "archive")
+        assert [e.value for e in at.error] == [
+            f"archive {tmp_path / 'archive'} has schema 1, older than this onrecord's (2); run "
+            f"`onrecord --archive {tmp_path / 'archive'} migrate` to upgrade it in place (nothing is deleted)"]

@@ -260,4 +260,25 @@ def reindex(ctx, embed_model, as_json):
         click.echo(f"reindexed {result['interviews']} interviews into {chunks} chunks with {embedder.name}")
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Report the result as JSON.")
+@click.pass_context
+@handle_errors
+def migrate(ctx, as_json):
+    """Upgrade an archive made by an older onrecord, in place. Safe to interrupt and run again."""
+    from search.migrate import migrate as run_migrate
+    from search.store import open_archive
+
+    archive = open_archive(_settings(ctx), upgrading=True)
+    done = run_migrate(archive)
+    if as_json:
+        _emit_json({"archive": archive.location, "from_schema": done.from_schema, "to_schema": done.to_schema,
+                    "records_changed": done.changed})
+    elif done.from_schema == done.to_schema:
+        click.echo(f"{archive.location} is up to date (schema {done.to_schema})")
+    else:
+        click.echo(f"{archive.location}: schema {done.from_schema} -> {done.to_schema}, "
+                   f"{done.changed} interview records rewritten")
+
+
 from . import commands_read  # noqa: E402,F401 - registers search, ask, summarize and ui on `main`

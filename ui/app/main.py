@@ -10,7 +10,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 VIEWS = Path(__file__).parent / "views"  # not "pages/": Streamlit would list that folder on its own
 
+from search.errors import OnrecordError  # noqa: E402 - after the path fix above
+from ui.app import resources  # noqa: E402
+
 st.set_page_config(page_title="onrecord", page_icon="🎙️", layout="wide")
+try:
+    resources.archive()  # an archive that cannot be opened is one plain sentence, on every page
+except OnrecordError as exc:
+    st.error(str(exc))
+    st.stop()
 st.navigation([
     st.Page(VIEWS / "library.py", title="Library", icon="📚", default=True),  # served at /
     st.Page(VIEWS / "interview.py", title="Interview", icon="🎧", url_path="interview"),
