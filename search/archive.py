@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+from .claims import Claims
 from .errors import NotFound, OnrecordError
 from .iterutil import batched
 from .models import Chunk, Interview, Segment, segment_from_json, segment_to_json
@@ -106,6 +107,7 @@ class Archive:
     def _attach(self, client) -> None:
         self.client = client
         self._meta = self._collection(_META)
+        self._claims = Claims(self._meta)
         self.interviews = self._collection(_INTERVIEWS)
         self.transcripts = self._collection(_TRANSCRIPTS)
         self.summaries = self._collection(_SUMMARIES)
@@ -235,10 +237,14 @@ class Archive:
     @contextlib.contextmanager
     def writing(self, interview_id: str) -> Iterator[None]:
         """Only one process at a time writes a given interview: a second ingest of the same file waits, then
-        finds it committed. Embedded archives lock a file beside the data; on a server, stable ids and upserts
-        keep concurrent writers of one interview from duplicating it."""
+        finds it committed. Embedded archives lock a file beside the data; on a server, machines share no
+        filesystem, so they hold a claim record in Chroma (search/claims.py)."""
         if self._lock_dir is None:
-            yield
+            self._claim(interview_id)
+            try:
+                yield
+            finally:
+                self._unclaim(interview_id)
             return
         import fcntl
 
@@ -249,6 +255,17 @@ class Archive:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @_storage_errors
+    def _claim(self, interview_id: str) -> None:
+        self._claims.acquire(interview_id)
+
+    def _unclaim(self, interview_id: str) -> None:
+        try:
+            self._claims.release(interview_id)
+        except Exception as exc:  # noqa: BLE001 - the server may be gone; the claim then lapses on its own
+            if not is_storage_error(exc):
+                raise
 
     @_storage_errors
     def discard_staged(self, interview_id: str) -> None:
@@ -272,6 +289,7 @@ class Archive:
     @_storage_errors
     def stage_pages(self, interview_id: str, first_page: int, pages: Sequence[Sequence[Segment]]) -> None:
         self.ensure_space()
+        self._claims.renew(interview_id)
         self.transcripts.upsert(
             ids=[page_id(interview_id, first_page + n) for n in range(len(pages))],
             documents=[json.dumps([segment_to_json(s) for s in page], ensure_ascii=False) for page in pages],

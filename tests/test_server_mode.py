@@ -84,3 +84,34 @@ def test_a_server_that_goes_away_mid_ingest_fails_cleanly_and_resumes(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_workers_on_one_server_share_a_folder_without_doing_anything_twice(server_url, tmp_path):
+    """Three ingests of the same folder at once, as three GPU workers would: each file is ingested once."""
+    from conftest import ROOT
+
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    for n in range(4):
+        body = "".join(f"00:{i // 60:02d}:{i % 60:02d}.000 --> 00:{i // 60:02d}:{i % 60:02d}.900\n"
+                       f"Episode {n}, line {i}, on lighthouses and tides.\n\n" for i in range(0, 1200, 2))
+        (folder / f"episode{n}.vtt").write_text("WEBVTT\n\n" + body)
+    url = f"{server_url}/workers"
+    workers = [subprocess.Popen([sys.executable, "-m", "ui", "--archive", url, "ingest", str(folder), "--json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+               for _ in range(3)]
+    results = [r for w in workers for r in json_lines(w.communicate(timeout=600)[0])]
+    assert all(w.returncode == 0 for w in workers)
+    added = sorted(r["source"] for r in results if r["status"] == "added")
+    assert added == sorted(str(p) for p in folder.iterdir()), "each file added exactly once"
+    assert {r["status"] for r in results} == {"added", "skipped"}
+    listed = json.loads(run_cli("--archive", url, "list", "--json").stdout)
+    assert len(listed) == 4 and all(i["segments"] == 600 for i in listed)
+
+    from search.config import Settings
+    from search.store import open_archive
+
+    archive = open_archive(Settings(archive=url))
+    chunks = archive.chunks().get(include=[])["ids"]
+    assert len(chunks) == len(set(chunks)) == sum(i["chunks"] for i in listed)
+    assert not [i for i in archive._meta.get(include=[])["ids"] if i.startswith("claim-")], "claims released"

@@ -1,0 +1,48 @@
+"""Claims on a shared server, with a clock we control, over an in-memory Chroma."""
+
+from __future__ import annotations
+
+import uuid
+
+import chromadb
+import pytest
+
+from search import claims
+from search.claims import Claims
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def meta():
+    client = chromadb.EphemeralClient()
+    return client.get_or_create_collection(f"meta-{uuid.uuid4().hex}", embedding_function=None)
+
+
+def test_a_held_claim_keeps_others_out_until_released(meta, monkeypatch):
+    clock = Clock()
+    first, second = Claims(meta, clock), Claims(meta, clock)
+    first.acquire("ep1")
+    assert not second._try("ep1", "rival")
+    first.release("ep1")
+    assert second._try("ep1", "rival")
+
+
+def test_a_dead_writers_claim_lapses_and_renewal_keeps_a_live_one(meta):
+    clock = Clock()
+    live, rival = Claims(meta, clock), Claims(meta, clock)
+    live.acquire("ep1")
+    for _ in range(20):  # 20 minutes of ingest, renewed as pages are staged
+        clock.now += 60.5
+        live.renew("ep1")
+    assert not rival._try("ep1", "rival")
+    clock.now += claims.CLAIM_TTL + 1  # the live writer died without releasing
+    assert rival._try("ep1", "rival")
+    live.release("ep1")  # a late release by the dead writer's owner must not drop the new holder's claim
+    assert not Claims(meta, clock)._try("ep1", "third")
