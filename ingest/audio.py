@@ -34,13 +34,15 @@ class Window:
 
 
 def windows(path: Path, seconds: float = WINDOW_SECONDS) -> Iterator[Window]:
+    """Windows of about `seconds`; the last may be up to half as long again, so a recording no longer than
+    1.5 windows is transcribed in one piece, exactly as faster-whisper alone would."""
     size = int(seconds * SAMPLE_RATE)
     pending: list[np.ndarray] = []
     held = start = 0
     for block in pcm_blocks(path):
         pending.append(block)
         held += len(block)
-        while held >= size:
+        while held >= size + size // 2:
             audio = np.concatenate(pending)
             cut = quiet_cut(audio[:size])
             yield Window(start / SAMPLE_RATE, _float(audio[:cut]))
