@@ -84,14 +84,17 @@ def _state(archive):
     return [i.id for i in archive.list()], sorted(chunks), sorted(pages)
 
 
-def test_an_interrupted_ingest_is_invisible_and_the_rerun_completes_it(tmp_path):
+def test_an_interrupted_ingest_is_invisible_and_the_rerun_completes_it(tmp_path, monkeypatch):
+    from ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "PAGES_PER_WRITE", 2)  # 400 segments (800 s here) per write
     vtt = tmp_path / "long.vtt"
     _long_vtt(vtt)
     clean = open_archive(Settings(archive=tmp_path / "clean"))
     assert next(_ingestor(clean).run(expand([str(vtt)]))).status == "added"
 
     archive = open_archive(Settings(archive=tmp_path / "crashed"))
-    for cut in (500.0, 1700.0):  # after the first page, then deep into the chunks
+    for cut in (1000.0, 1700.0):  # after the first write of pages, then deep into the chunks
         with pytest.raises(KeyboardInterrupt):
             list(_ingestor(archive, _InterruptAfter(cut)).run(expand([str(vtt)])))
         visible, chunks, pages = _state(archive)
