@@ -194,7 +194,7 @@ class Archive:
     @_storage_errors
     def list(self) -> list[Interview]:
         got = self.interviews.get(include=["documents"])
-        items = [self._interview_from_doc(doc) for doc in got["documents"]]
+        items = [self._resolved(interview_from_doc(doc)) for doc in got["documents"]]
         return sorted(items, key=lambda i: (i.created, i.id))
 
     @_storage_errors
@@ -206,7 +206,7 @@ class Archive:
         got = self.interviews.get(ids=[interview_id], include=["documents"])
         if not got["ids"]:
             raise NotFound(f"no interview {interview_id!r} in the archive")
-        return self._interview_from_doc(got["documents"][0])
+        return self._resolved(interview_from_doc(got["documents"][0]))
 
     def resolve(self, ref: str) -> Interview:
         """An interview by id, unique id prefix (like git), or exact title."""
@@ -340,9 +340,13 @@ class Archive:
             return str(self.media_dir.expanduser().resolve() / media[len(MEDIA_PREFIX):])
         return media
 
-    def _interview_from_doc(self, doc: str) -> Interview:
-        interview = _interview_from_doc(doc)
+    def _resolved(self, interview: Interview) -> Interview:
         return dataclasses.replace(interview, media=self.media_path(interview.media))
+
+    @_storage_errors
+    def stored_records(self) -> list[Interview]:
+        """The interview records exactly as stored, media not resolved for this machine: for migrations."""
+        return [interview_from_doc(doc) for doc in self.interviews.get(include=["documents"])["documents"]]
 
     @_storage_errors
     def delete(self, interview_id: str) -> None:
@@ -380,7 +384,7 @@ def _chunk_metadata(interview_id: str, chunk: Chunk, day: int) -> dict:
     return meta
 
 
-def _interview_from_doc(doc: str) -> Interview:
+def interview_from_doc(doc: str) -> Interview:
     data = json.loads(doc)
     data["speakers"] = tuple(data.get("speakers") or ())
     fields = Interview.__dataclass_fields__

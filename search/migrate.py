@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .archive import SCHEMA_VERSION, Archive, _interview_from_doc
+from .archive import SCHEMA_VERSION, Archive
 from .errors import OnrecordError
 
 
@@ -25,10 +25,8 @@ def _v1_to_v2(archive: Archive) -> int:
     """Media files in the media folder become relative to it, so every machine finds them under its own."""
     if archive.media_dir is None:
         return 0
-    got = archive.interviews.get(include=["documents"])
     changed = 0
-    for doc in got["documents"]:
-        interview = _interview_from_doc(doc)
+    for interview in archive.stored_records():
         if archive.media_ref(interview.media) != interview.media:
             archive.put_record(interview)
             changed += 1
