@@ -59,7 +59,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
-from common import OUT, ROOT, configure_environment, load_jsonl, onrecord, percentile  # noqa: E402 - benchmarks/ is on sys.path
+from common import OUT, ROOT, WARMUP_ORDER, configure_environment, load_jsonl, onrecord, percentile, warm_up  # noqa: E402 - benchmarks/ is on sys.path
 
 EVAL = ROOT / "benchmarks" / "data" / "search_eval.jsonl"
 DEFAULT_ARCHIVE = OUT / "corpus-archive"
@@ -69,7 +69,6 @@ COPY_MARKER = "bench-load-source.json"  # in the server copy: which archive it w
 REPORT = OUT / "bench_load.json"
 
 MODES = ("hybrid", "keyword", "semantic")
-WARMUP_ORDER = ("keyword", "semantic", "hybrid")  # keyword first: it loads or builds the BM25 index
 LIMIT = 10
 PERCENTILES = (50, 90, 95, 99)
 ERROR_EXAMPLES = 5
@@ -117,15 +116,6 @@ def build_searcher(target: Target):
     return Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir)
 
 
-def warm_up(searcher, question: str) -> dict[str, float]:
-    times = {}
-    for mode in WARMUP_ORDER:
-        start = time.perf_counter()
-        searcher.search(question, limit=LIMIT, mode=mode)
-        times[mode] = round((time.perf_counter() - start) * 1000, 1)
-    return times
-
-
 def signature(hits) -> str:
     """What came back, in order, in a few characters per hit: enough to compare runs and show a difference."""
     return " ".join(f"{h.interview_id[:8]}@{h.start:.2f}-{h.end:.2f}" for h in hits)
@@ -167,7 +157,7 @@ def work(spec: WorkerSpec, barrier, results) -> None:
     result: dict = {"worker": spec.worker}
     try:
         searcher = build_searcher(spec.target)
-        result["warmup_ms"] = warm_up(searcher, spec.questions[spec.first % len(spec.questions)])
+        result["warmup_ms"] = warm_up(searcher, spec.questions[spec.first % len(spec.questions)], LIMIT)
         result["interviews"] = len(searcher.interviews())
         result["chunks"] = searcher.archive.chunks().count()
     except Exception:  # noqa: BLE001 - reported to the parent, which stops the run

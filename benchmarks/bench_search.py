@@ -53,7 +53,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import CACHE, OUT, ROOT, configure_environment, load_jsonl, onrecord, percentile  # noqa: E402 - benchmarks/ is on sys.path
+from common import CACHE, OUT, ROOT, configure_environment, load_jsonl, onrecord, percentile, warm_up  # noqa: E402 - benchmarks/ is on sys.path
 KEYWORD_CACHE = CACHE / "onrecord" / "keyword"
 EVAL = ROOT / "benchmarks" / "data" / "search_eval.jsonl"
 CORPUS = Path("/work/shared/data/podcasts/talkpython")
@@ -148,23 +148,13 @@ def warm_measurements(archive: Path, questions: list[dict], episodes: dict[str, 
     settings = Settings(archive=archive)
     store = open_archive(settings)
     searcher = Searcher(store, embedder_for(settings, store.embed_model), settings.cache_dir)
-    result = {"warmup_ms": warm_up(searcher, questions[0]["question"]),
+    result = {"warmup_ms": warm_up(searcher, questions[0]["question"], LIMIT),
               "interviews": len(searcher.interviews()), "chunks": store.chunks().count()}
     if episodes is not None:
         result["quality"] = quality(searcher, questions, episodes)
     result["latency"] = latency(searcher, store.chunks(), [q["question"] for q in questions])
     result["max_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return result
-
-
-def warm_up(searcher, question: str) -> dict[str, float]:
-    """One query per mode, keyword first (it loads or builds the BM25 index); their times, for the record."""
-    times = {}
-    for mode in MODES:
-        start = time.perf_counter()
-        searcher.search(question, limit=LIMIT, mode=mode)
-        times[mode] = round((time.perf_counter() - start) * 1000, 1)
-    return times
 
 
 def is_correct(hit, interview_id: str, question: dict) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,3 +37,16 @@ def percentile(values: list[float], q: float) -> float:
     low = int(pos)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+WARMUP_ORDER = ("keyword", "semantic", "hybrid")  # keyword first: it loads or builds the BM25 index
+
+
+def warm_up(searcher, question: str, limit: int) -> dict[str, float]:
+    """One query per mode, in WARMUP_ORDER; their times in ms, for the record."""
+    times = {}
+    for mode in WARMUP_ORDER:
+        start = time.perf_counter()
+        searcher.search(question, limit=limit, mode=mode)
+        times[mode] = round((time.perf_counter() - start) * 1000, 1)
+    return times

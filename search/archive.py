@@ -96,10 +96,9 @@ class Archive:
                  folder: Path | None = None, min_free_bytes: int = 0, media_dir: Path | None = None,
                  upgrading: bool = False):
         self.location = location
-        self.media_dir = media_dir
+        self.media_dir = media_dir.expanduser().resolve() if media_dir else None  # once: list() maps every record
         self._reopen = reopen
         self._folder = folder  # an embedded archive's folder: locks live there, and its disk is watched
-        self._lock_dir = folder / "locks" if folder else None
         self._min_free = min_free_bytes
         self._attach(client)
         self._check_schema(upgrading)
@@ -239,7 +238,7 @@ class Archive:
         """Only one process at a time writes a given interview: a second ingest of the same file waits, then
         finds it committed. Embedded archives lock a file beside the data; on a server, machines share no
         filesystem, so they hold a claim record in Chroma (search/claims.py)."""
-        if self._lock_dir is None:
+        if self._folder is None:
             self._claim(interview_id)
             try:
                 yield
@@ -248,8 +247,9 @@ class Archive:
             return
         import fcntl
 
-        self._lock_dir.mkdir(parents=True, exist_ok=True)
-        with open(self._lock_dir / f"{interview_id}.lock", "a") as handle:
+        locks = self._folder / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with open(locks / f"{interview_id}.lock", "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -328,16 +328,15 @@ class Archive:
         """How a media location is stored: relative when it lies in this machine's media folder."""
         if not media or self.media_dir is None or "://" in media or media.startswith(MEDIA_PREFIX):
             return media
-        folder = self.media_dir.expanduser().resolve()
         path = Path(media)
-        if path.is_absolute() and path.is_relative_to(folder):
-            return MEDIA_PREFIX + path.relative_to(folder).as_posix()
+        if path.is_absolute() and path.is_relative_to(self.media_dir):
+            return MEDIA_PREFIX + path.relative_to(self.media_dir).as_posix()
         return media
 
     def media_path(self, media: str | None) -> str | None:
         """Where this machine finds a stored media location."""
         if media and media.startswith(MEDIA_PREFIX) and self.media_dir is not None:
-            return str(self.media_dir.expanduser().resolve() / media[len(MEDIA_PREFIX):])
+            return str(self.media_dir / media[len(MEDIA_PREFIX):])
         return media
 
     def _resolved(self, interview: Interview) -> Interview:

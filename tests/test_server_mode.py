@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -54,12 +55,7 @@ def test_an_unreachable_server_is_one_clear_line(tmp_path):
 def test_a_server_that_goes_away_mid_ingest_fails_cleanly_and_resumes(tmp_path):
     from conftest import ROOT
 
-    folder = tmp_path / "more"
-    folder.mkdir()
-    for n in range(6):
-        body = "".join(f"00:{i // 60:02d}:{i % 60:02d}.000 --> 00:{i // 60:02d}:{i % 60:02d}.900\n"
-                       f"Talk {n} line {i} about ships and sails.\n\n" for i in range(0, 3000, 2))
-        (folder / f"talk{n}.vtt").write_text("WEBVTT\n\n" + body)
+    folder = _talks(tmp_path / "more", 6, "ships and sails", cues=1500)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = chroma_server.start(tmp_path / "data", port)
@@ -90,12 +86,7 @@ def test_workers_on_one_server_share_a_folder_without_doing_anything_twice(serve
     """Three ingests of the same folder at once, as three GPU workers would: each file is ingested once."""
     from conftest import ROOT
 
-    folder = tmp_path / "incoming"
-    folder.mkdir()
-    for n in range(4):
-        body = "".join(f"00:{i // 60:02d}:{i % 60:02d}.000 --> 00:{i // 60:02d}:{i % 60:02d}.900\n"
-                       f"Episode {n}, line {i}, on lighthouses and tides.\n\n" for i in range(0, 1200, 2))
-        (folder / f"episode{n}.vtt").write_text("WEBVTT\n\n" + body)
+    folder = _talks(tmp_path / "incoming", 4, "lighthouses and tides", cues=600)
     url = f"{server_url}/workers"
     workers = [subprocess.Popen([sys.executable, "-m", "ui", "--archive", url, "ingest", str(folder), "--json"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
@@ -115,3 +106,13 @@ def test_workers_on_one_server_share_a_folder_without_doing_anything_twice(serve
     chunks = archive.chunks().get(include=[])["ids"]
     assert len(chunks) == len(set(chunks)) == sum(i["chunks"] for i in listed)
     assert not [i for i in archive._meta.get(include=[])["ids"] if i.startswith("claim-")], "claims released"
+
+
+def _talks(folder: Path, count: int, topic: str, *, cues: int) -> Path:
+    """`count` WebVTT talks of `cues` one-line cues, two seconds apart, in a new folder."""
+    folder.mkdir()
+    for n in range(count):
+        body = "".join(f"00:{i // 60:02d}:{i % 60:02d}.000 --> 00:{i // 60:02d}:{i % 60:02d}.900\n"
+                       f"Talk {n}, line {i}, about {topic}.\n\n" for i in range(0, 2 * cues, 2))
+        (folder / f"talk{n}.vtt").write_text("WEBVTT\n\n" + body)
+    return folder
