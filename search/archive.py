@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .claims import Claims
-from .errors import NotFound, OnrecordError
+from .errors import NoArchive, NotFound, OnrecordError
 from .iterutil import batched
 from .models import Chunk, Interview, Segment, segment_from_json, segment_to_json
 
@@ -94,12 +94,14 @@ class Archive:
     @_storage_errors
     def __init__(self, client, *, location: str = "", reopen: Callable[[], object] | None = None,
                  folder: Path | None = None, min_free_bytes: int = 0, media_dir: Path | None = None,
-                 upgrading: bool = False):
+                 upgrading: bool = False, create: bool = True):
         self.location = location
         self.media_dir = media_dir.expanduser().resolve() if media_dir else None  # once: list() maps every record
         self._reopen = reopen
         self._folder = folder  # an embedded archive's folder: locks live there, and its disk is watched
         self._min_free = min_free_bytes
+        if not create and _META not in {c if isinstance(c, str) else c.name for c in client.list_collections()}:
+            raise NoArchive(location)  # a read must not leave an empty archive behind (a typo'd path, say)
         self._attach(client)
         self._check_schema(upgrading)
 

@@ -9,5 +9,13 @@ class NotFound(OnrecordError):
     """No interview matches the id the user gave."""
 
 
+class NoArchive(OnrecordError):
+    """A command that only reads was pointed at a place that holds no archive; it creates none."""
+
+    def __init__(self, location: str):
+        super().__init__(f"no archive at {location}: nothing has been ingested there "
+                         "(check the path; `onrecord ingest` creates an archive)")
+
+
 class SourceError(OnrecordError):
     """One source of a batch could not be ingested; the batch carries on."""

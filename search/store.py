@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from .archive import Archive, is_storage_error, storage_reason
 from .config import Settings
-from .errors import OnrecordError
+from .errors import NoArchive, OnrecordError
 
 DEFAULT_DATABASE = "default_database"
 
@@ -35,19 +35,23 @@ def is_server(location: str) -> bool:
     return "://" in location
 
 
-def open_archive(settings: Settings, *, upgrading: bool = False) -> Archive:
-    """`upgrading` opens an archive of an older schema (for `onrecord migrate`); otherwise that is refused."""
+def open_archive(settings: Settings, *, create: bool = False, upgrading: bool = False) -> Archive:
+    """Only `create` (ingest, and the app that can add interviews) makes a new archive; every other caller gets
+    NoArchive where there is none, and nothing is written. `upgrading` opens an archive of an older schema (for
+    `onrecord migrate`); otherwise that is refused."""
     location = settings.chroma_url or settings.archive
     if settings.chroma_url and not is_server(settings.chroma_url):
         location = f"http://{settings.chroma_url}"
     if is_server(location):
         address = parse_server_url(location)
-        return Archive(http_client(address), location=address.url, media_dir=settings.media_dir,
-                       upgrading=upgrading)
+        return Archive(http_client(address, create=create), location=address.url, media_dir=settings.media_dir,
+                       upgrading=upgrading, create=create)
     path = Path(location).expanduser().resolve()  # one archive, one spelling: its caches are keyed by it
+    if not create and not (path / "chroma.sqlite3").is_file():  # opening a Chroma folder creates it
+        raise NoArchive(str(path))
     return Archive(persistent_client(path), location=str(path), reopen=lambda: persistent_client(path, fresh=True),
                    folder=path, min_free_bytes=settings.min_free_mb * 2**20, media_dir=settings.media_dir,
-                   upgrading=upgrading)
+                   upgrading=upgrading, create=create)
 
 
 def _chroma_settings():
@@ -87,12 +91,12 @@ def parse_server_url(url: str) -> ServerAddress:
     return ServerAddress(parsed.hostname, port, ssl, database)
 
 
-def http_client(address: ServerAddress):
+def http_client(address: ServerAddress, *, create: bool = True):
     import chromadb
 
     try:
         if address.database != DEFAULT_DATABASE:
-            _ensure_database(address)
+            _ensure_database(address, create)
         return chromadb.HttpClient(host=address.host, port=address.port, ssl=address.ssl,
                                    database=address.database, settings=_chroma_settings())
     except OnrecordError:
@@ -101,8 +105,8 @@ def http_client(address: ServerAddress):
         raise OnrecordError(f"cannot reach Chroma at {address.url}: {' '.join(str(exc).split())}") from exc
 
 
-def _ensure_database(address: ServerAddress) -> None:
-    """A named archive on a shared server is created the first time anyone opens it."""
+def _ensure_database(address: ServerAddress, create: bool) -> None:
+    """A named archive on a shared server is created the first time anyone ingests into it."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -112,6 +116,8 @@ def _ensure_database(address: ServerAddress) -> None:
     try:
         admin.get_database(address.database)
     except Exception:  # noqa: BLE001 - "not found" has no stable type across chromadb versions
+        if not create:
+            raise NoArchive(address.url) from None
         try:
             admin.create_database(address.database)
         except Exception:  # noqa: BLE001 - another process may have created it a moment ago

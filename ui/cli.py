@@ -23,10 +23,11 @@ def _settings(ctx: click.Context, **overrides) -> Settings:
     return Settings(**given)
 
 
-def _archive(settings: Settings):
+def _archive(settings: Settings, *, create: bool = False):
+    """The archive the command names; only ingest creates one (a read on a mistyped path must not)."""
     from search.store import open_archive
 
-    return open_archive(settings)
+    return open_archive(settings, create=create)
 
 
 def _searcher(settings: Settings, archive=None):
@@ -115,7 +116,7 @@ def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, 
     found = expand(sources)
     if title and len(found) != 1:
         raise OnrecordError(f"--title needs exactly one source, got {len(found)}")
-    archive = _archive(settings)
+    archive = _archive(settings, create=True)
     transcriber = WhisperTranscriber(TranscribeOptions.from_settings(settings))
     console = Console(stderr=True)
     failed = 0

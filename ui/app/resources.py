@@ -16,7 +16,7 @@ def settings() -> Settings:
 def archive():
     from search.store import open_archive
 
-    return open_archive(settings())
+    return open_archive(settings(), create=True)  # `onrecord ui` refuses a missing archive; Add may fill a new one
 
 
 @st.cache_resource
