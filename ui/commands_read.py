@@ -12,7 +12,7 @@ import click
 from search.errors import OnrecordError
 from search.timefmt import format_timestamp
 
-from .cli import _answerer, _emit_json, _searcher, _settings, _summarizer, handle_errors, main
+from .cli import _answerer, _archive, _emit_json, _searcher, _settings, _summarizer, handle_errors, main
 
 @main.command()
 @click.argument("query")
@@ -127,22 +127,33 @@ def ask(ctx, question, interviews, as_json):
 @main.command()
 @click.option("--port", type=int, help="Port (default: Streamlit's own setting, STREAMLIT_SERVER_PORT or 8501).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the app in the browser once it answers "
+              "(where there is a desktop to open it on).")
 @click.option("--json", "as_json", is_flag=True, help="Print the app's address as JSON before starting it.")
 @click.pass_context
 @handle_errors
-def ui(ctx, port, host, as_json):
-    """Start the app (Streamlit) on this archive."""
+def ui(ctx, port, host, open_browser, as_json):
+    """Start the app (Streamlit) on this archive, until Ctrl-C."""
+    from .browser import open_when_ready
+
+    _archive(_settings(ctx))  # a missing archive is one line here, not an error page in the browser
     app = Path(__file__).resolve().parent / "app" / "main.py"
+    # Headless: Streamlit then neither asks for an e-mail address on first run nor opens a browser itself;
+    # minimal toolbar: no "Deploy" button or developer menu, which mean nothing to our users.
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host,
-               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+               "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
     if port:
         command += ["--server.port", str(port)]
     env = dict(os.environ)
     for key, value in ctx.obj.items():  # the app reads the same settings from the environment
         if value is not None:
             env[f"ONRECORD_{key.upper()}"] = str(value)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:" \
+          f"{port or os.environ.get('STREAMLIT_SERVER_PORT', 8501)}"
     if as_json:
-        _emit_json({"url": f"http://{host}:{port or os.environ.get('STREAMLIT_SERVER_PORT', 8501)}"})
+        _emit_json({"url": url})
+    if open_browser:
+        open_when_ready(url)
     sys.stdout.flush()
     os.execve(sys.executable, command, env)  # become Streamlit: signals (Ctrl-C, a supervisor's TERM) reach it
 
