@@ -39,7 +39,25 @@ def test_readme_quick_start_is_the_two_make_targets_ci_runs():
     assert commands == ["make demo", "make test"]
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     makefile = (ROOT / "Makefile").read_text()
-    assert "\ndemo: install" in makefile and "\ntest: install" in makefile
+    assert "\ndemo: install\n" in makefile and "\ntest: install-test\n" in makefile
+    runtime = makefile.split("\n$(VENV)/.installed:", 1)[1].split("\n\n", 1)[0]
+    assert "[test]" not in runtime and "llama" not in runtime, "the demo installs no test extras (nothing compiled)"
+
+
+READ_COMMANDS = [["list"], ["show", "x"], ["export", "x"], ["delete", "x", "-y"], ["reindex"], ["migrate"],
+                 ["search", "water"], ["ask", "why?"], ["summarize", "x"], ["summarize", "--topic", "x"], ["ui"]]
+
+
+@pytest.mark.parametrize("command", READ_COMMANDS, ids=" ".join)
+def test_a_command_on_a_missing_archive_says_so_and_creates_nothing(isolated_archive, tmp_path, command):
+    """A typo in --archive must not leave an empty archive behind (embedded or on a server)."""
+    where = isolated_archive if isinstance(isolated_archive, str) else tmp_path / "no" / "such" / "place"
+    for _ in range(2):  # the second run proves the first created nothing
+        done = run_cli("--archive", str(where), *command, "--json")
+        assert done.returncode == 1 and done.stdout == ""
+        assert done.stderr == f"error: no archive at {where}: nothing has been ingested there (check the path; " \
+                              "`onrecord ingest` creates an archive)\n"
+    assert not (tmp_path / "no").exists()
 
 
 def _listed(archive) -> dict[str, dict]:

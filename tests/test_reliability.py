@@ -35,7 +35,14 @@ def _batch(folder: Path) -> list[str]:
 
 def _start(archive: Path, sources: list[str]) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "ui", "--archive", str(archive), "ingest", *sources, "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    """A suite started from a background job inherits SIGINT as ignored; the child must see Ctrl-C as a user's
+    terminal would deliver it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _state(archive: Path) -> dict:
