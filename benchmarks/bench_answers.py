@@ -1,6 +1,6 @@
 """Benchmark onrecord answers and summaries: are the quotes right, are they verbatim, and how long do they take.
 
-1. Archive. The bundled samples (/work/main/samples: four recordings, two caption files) are ingested once into
+1. Archive. The bundled samples (samples/: four recordings, two caption files) are ingested once into
    benchmarks/out/samples-archive with `onrecord --archive DIR ingest samples --json`; a later run reuses it
    when it holds every sample. Every process runs with XDG_CACHE_HOME=benchmarks/out/cache and without
    ONRECORD_* variables.
@@ -18,7 +18,7 @@
    A second, stricter check is reported beside it: the quote's times fall inside the segments holding the
    words it quotes (within TIME_TOLERANCE_S).
 
-3. Quality on the corpus. With --corpus-archive DIR (an archive of /work/shared/data/podcasts/talkpython;
+3. Quality on the corpus. With --corpus-archive DIR (an archive of the talkpython corpus;
    benchmarks/out/corpus-archive is used by default when it exists and holds the whole corpus), the first
    --corpus-questions N (default 30) questions of benchmarks/data/search_eval.jsonl are asked the same way,
    both modes, and scored the same way with the gold window widened by CORPUS_SLACK_S. Questions whose episode
@@ -58,11 +58,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import CACHE, OUT, ROOT, configure_environment, load_jsonl, onrecord, percentile  # noqa: E402 - benchmarks/ is on sys.path
+from common import (  # noqa: E402 - benchmarks/ is on sys.path
+    CACHE, DEFAULT_CORPUS, OUT, ROOT, configure_environment, load_jsonl, onrecord, percentile, require_dir)
 SAMPLES = ROOT / "samples"
 SAMPLES_ARCHIVE = OUT / "samples-archive"
 DEFAULT_CORPUS_ARCHIVE = OUT / "corpus-archive"
-CORPUS = Path("/work/shared/data/podcasts/talkpython")
 ANSWER_EVAL = ROOT / "benchmarks" / "data" / "answer_eval.jsonl"
 SEARCH_EVAL = ROOT / "benchmarks" / "data" / "search_eval.jsonl"
 REPORT = OUT / "bench_answers.json"
@@ -120,14 +120,14 @@ def samples_archive() -> tuple[Path, dict]:
     return SAMPLES_ARCHIVE, {"reused": False, "ingest_seconds": round(seconds, 1)}
 
 
-def corpus_archive(requested: Path | None) -> Path | None:
+def corpus_archive(requested: Path | None, corpus: Path) -> Path | None:
     """The archive given, else the default one when it holds the whole corpus, else None."""
     if requested is not None:
         if not requested.is_dir():
             sys.exit(f"no archive at {requested}")
         return requested
     if DEFAULT_CORPUS_ARCHIVE.is_dir():
-        if len(list_interviews(DEFAULT_CORPUS_ARCHIVE)) >= len(list(CORPUS.glob("*.vtt"))):
+        if len(list_interviews(DEFAULT_CORPUS_ARCHIVE)) >= len(list(corpus.glob("*.vtt"))):
             return DEFAULT_CORPUS_ARCHIVE
         print(f"note: {DEFAULT_CORPUS_ARCHIVE} is incomplete; the corpus part is skipped", flush=True)
     return None
@@ -338,10 +338,10 @@ def caption_minutes(path: Path) -> float:
     return (int(h) * 3600 + int(m) * 60 + int(s) + float(f"0.{frac}")) / 60
 
 
-def import_long_episodes(scratch: Path) -> Path:
+def import_long_episodes(corpus: Path, scratch: Path) -> Path:
     """With no corpus archive: SUMMARY_EPISODES episodes of the right length, ingested into a temporary archive."""
     low, high = SUMMARY_MINUTES
-    fitting = sorted((f for f in CORPUS.glob("*.vtt") if low + 1 <= caption_minutes(f) <= high - 1),
+    fitting = sorted((f for f in corpus.glob("*.vtt") if low + 1 <= caption_minutes(f) <= high - 1),
                      key=caption_minutes)
     folder = scratch / "episodes"
     folder.mkdir()
@@ -473,6 +473,8 @@ def print_report(report: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus-archive", type=Path, help="an archive of the talkpython corpus")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                        help="the talkpython WebVTT folder (default: the shared folder's, beside the repository)")
     parser.add_argument("--skip-llm", action="store_true", help="extractive mode only; no llama.cpp server")
     parser.add_argument("--corpus-questions", type=int, default=30, help="how many search_eval questions to ask")
     args = parser.parse_args()
@@ -480,7 +482,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     began, report = time.perf_counter(), {"load_start": load_average(), "llm": not args.skip_llm}
     samples, report["samples_build"] = samples_archive()
-    corpus = corpus_archive(args.corpus_archive.resolve() if args.corpus_archive else None)
+    transcripts = require_dir(args.corpus, "the podcast corpus", "--corpus")
+    corpus = corpus_archive(args.corpus_archive.resolve() if args.corpus_archive else None, transcripts)
     report.update(samples_archive=str(samples), corpus_archive=str(corpus) if corpus else None,
                   corpus_questions=args.corpus_questions)
     with contextlib.ExitStack() as stack:
@@ -497,7 +500,7 @@ def main() -> None:
             report["corpus"] = evaluate(corpus, corpus_golds(corpus, args.corpus_questions), llm_url)
         print("summaries:", flush=True)
         with tempfile.TemporaryDirectory(prefix="bench-answers-") as scratch:
-            report["summaries"] = summary_times(corpus or import_long_episodes(Path(scratch)), llm_url)
+            report["summaries"] = summary_times(corpus or import_long_episodes(transcripts, Path(scratch)), llm_url)
     report.update(load_end=load_average(), total_seconds=round(time.perf_counter() - began, 1))
     REPORT.write_text(json.dumps(report, indent=1))
     print()

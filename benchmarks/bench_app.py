@@ -20,6 +20,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from common import chromium  # noqa: E402 - benchmarks/ is on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -31,7 +33,7 @@ def cold_start(archive: Path, port: int) -> float:
 
     env = {**os.environ, "XDG_CACHE_HOME": str(OUT / "cache")}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         page = browser.new_page()
         began = time.perf_counter()
         server = subprocess.Popen([sys.executable, "-m", "ui", "--archive", str(archive), "ui", "--port", str(port)],

@@ -1,8 +1,8 @@
 """Benchmark onrecord ingest: Whisper overhead over bare faster-whisper, and transcript import at scale.
 
-Part 1 - transcription overhead. Builds a speech WAV (16 kHz mono, --minutes long) from the real
-speech in /work/shared/data/audio (two-speakers.wav and jfk.flac, repeated with short gaps), then
-times, each as a fresh subprocess from start to exit, alternating a, b, a, b, ...:
+Part 1 - transcription overhead. Builds a speech WAV (16 kHz mono, --minutes long) from the real speech in
+--audio DIR (default ../shared/data/audio beside the repository: two-speakers.wav and jfk.flac, repeated with
+short gaps), then times, each as a fresh subprocess from start to exit, alternating a, b, a, b, ...:
   (a) bare faster-whisper with onrecord's defaults (bundled tiny.en, CPU, compute_type="auto",
       one thread per core, beam_size=5, vad_filter=True, word_timestamps=True), all segments consumed;
   (b) `onrecord --archive <fresh dir> ingest <wav> --json` with a warm cache (XDG_CACHE_HOME).
@@ -10,6 +10,7 @@ A first ingest into an empty cache comes before them, reported apart as the cold
 one-time ONNX export of the embedder is not in (b). Target: median(b) / median(a) <= 1.15.
 
 Part 2 - transcript import at scale. `onrecord --archive <fresh dir> ingest <talkpython folder> --json`
+(--corpus DIR, default ../shared/data/podcasts/talkpython)
 over all 509 .vtt files (or the first N with --corpus-limit N), timed; reports episodes, failures,
 chunks, episodes/min, chunks/s and archive size on disk. Target: the whole corpus in <= 15 min.
 
@@ -19,7 +20,8 @@ and peak RSS (each child reports its own ru_maxrss) of (a) bare faster-whisper, 
 into one array, and (b) onrecord ingest, which decodes and transcribes it in windows.
 
 Run from the repository root, with the project's venv active:
-    python benchmarks/bench_ingest.py [--skip-corpus] [--corpus-limit N] [--minutes 5] [--runs 2] [--long-hours 3]
+    python benchmarks/bench_ingest.py [--audio DIR] [--corpus DIR] [--skip-corpus] [--corpus-limit N]
+                                      [--minutes 5] [--runs 2] [--long-hours 3]
 The report is printed and written to benchmarks/out/bench_ingest.json. ONRECORD_* variables are
 removed from the subprocesses' environment so that onrecord runs with its defaults.
 """
@@ -38,11 +40,8 @@ import time
 import wave
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "benchmarks" / "out"
-SHARED = Path("/work/shared")
-AUDIO = SHARED / "data" / "audio"
-CORPUS = SHARED / "data" / "podcasts" / "talkpython"
+from common import DEFAULT_AUDIO, DEFAULT_CORPUS, OUT, ROOT, require_dir  # noqa: E402 - benchmarks/ is on sys.path
+
 SPEECH_FILES = ("two-speakers.wav", "jfk.flac")
 RATE = 16000
 GAP_SECONDS = 1.5
@@ -126,12 +125,12 @@ def load_average() -> str:
 
 # ---------------------------------------------------------------- part 1
 
-def build_speech_wav(minutes: float, path: Path) -> float:
+def build_speech_wav(audio: Path, minutes: float, path: Path) -> float:
     """Concatenate the real speech recordings, with short gaps, until `minutes` long; returns seconds."""
     import numpy as np
     from faster_whisper import decode_audio
 
-    clips = [decode_audio(str(AUDIO / name), sampling_rate=RATE) for name in SPEECH_FILES]
+    clips = [decode_audio(str(audio / name), sampling_rate=RATE) for name in SPEECH_FILES]
     gap = np.zeros(int(GAP_SECONDS * RATE), dtype=np.float32)
     wanted = int(minutes * 60 * RATE)
     pieces, total, i = [], 0, 0
@@ -168,9 +167,9 @@ def run_ingest(wav: Path, cache: Path, scratch: Path) -> tuple[float, int]:
     return seconds, json.loads(listed.stdout)[0]["segments"]
 
 
-def part1(minutes: float, runs: int, scratch: Path) -> dict:
+def part1(audio: Path, minutes: float, runs: int, scratch: Path) -> dict:
     wav = OUT / f"speech-{minutes:g}min.wav"
-    audio_seconds = build_speech_wav(minutes, wav)
+    audio_seconds = build_speech_wav(audio, minutes, wav)
     print(f"part 1: {wav.name} ({audio_seconds:.0f} s); cold ingest into an empty cache ...", flush=True)
     cache = scratch / "cache"
     cold, _ = run_ingest(wav, cache, scratch)  # also the warm-up: exports the embedder to ONNX once
@@ -194,12 +193,12 @@ def part1(minutes: float, runs: int, scratch: Path) -> dict:
 
 # ---------------------------------------------------------------- part 2
 
-def corpus_folder(limit: int | None, scratch: Path) -> tuple[Path, int, float]:
+def corpus_folder(corpus: Path, limit: int | None, scratch: Path) -> tuple[Path, int, float]:
     """The folder to ingest, how many transcripts it holds, and what share of the corpus (by bytes)
     they are: the first episodes are short, so counting files would underestimate the whole."""
-    files = sorted(CORPUS.glob("*.vtt"))
+    files = sorted(corpus.glob("*.vtt"))
     if limit is None or limit >= len(files):
-        return CORPUS, len(files), 1.0
+        return corpus, len(files), 1.0
     folder = scratch / "corpus"
     folder.mkdir()
     for f in files[:limit]:
@@ -208,8 +207,8 @@ def corpus_folder(limit: int | None, scratch: Path) -> tuple[Path, int, float]:
     return folder, limit, share
 
 
-def part2(limit: int | None, scratch: Path) -> dict:
-    folder, files, share = corpus_folder(limit, scratch)
+def part2(corpus: Path, limit: int | None, scratch: Path) -> dict:
+    folder, files, share = corpus_folder(corpus, limit, scratch)
     archive = scratch / "corpus-archive"
     env = clean_env(XDG_CACHE_HOME=str(scratch / "cache"))  # warm from part 1 when it ran
     print(f"part 2: ingesting {files} transcripts from {folder} ...", flush=True)
@@ -232,13 +231,13 @@ def part2(limit: int | None, scratch: Path) -> dict:
 
 # ---------------------------------------------------------------- part 3
 
-def build_long_flac(hours: float, path: Path) -> float:
+def build_long_flac(audio: Path, hours: float, path: Path) -> float:
     """`hours` of 16 kHz FLAC: the speech clips at the start of every SPEECH_EVERY seconds, silence between."""
     import av
     import numpy as np
     from faster_whisper import decode_audio
 
-    speech = np.concatenate([decode_audio(str(AUDIO / name), sampling_rate=RATE) for name in SPEECH_FILES])
+    speech = np.concatenate([decode_audio(str(audio / name), sampling_rate=RATE) for name in SPEECH_FILES])
     block = np.zeros(SPEECH_EVERY * RATE, dtype=np.int16)
     block[:len(speech)] = (np.clip(speech, -1.0, 1.0) * 32767).astype(np.int16)
     blocks = int(hours * 3600 / SPEECH_EVERY)
@@ -256,9 +255,9 @@ def peak_mib(proc: subprocess.CompletedProcess) -> float:
     return int(proc.stderr.strip().splitlines()[-1]) / 1024
 
 
-def part3(hours: float, scratch: Path) -> dict:
+def part3(audio: Path, hours: float, scratch: Path) -> dict:
     flac = scratch / f"long-{hours:g}h.flac"
-    seconds = build_long_flac(hours, flac)
+    seconds = build_long_flac(audio, hours, flac)
     print(f"part 3: {flac.name} ({seconds / 3600:g} h, speech every {SPEECH_EVERY} s) ...", flush=True)
     cache = scratch / "cache"  # warm from part 1
     bare_s, bare = timed([sys.executable, "-c", BARE_WHISPER, str(flac)], clean_env())
@@ -336,6 +335,10 @@ def _verdict(ok: bool) -> str:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--audio", type=Path, default=DEFAULT_AUDIO,
+                        help=f"folder holding {' and '.join(SPEECH_FILES)} (default: the shared folder's)")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                        help="the talkpython WebVTT folder for part 2 (default: the shared folder's)")
     parser.add_argument("--minutes", type=float, default=5.0, help="length of the speech WAV (default 5)")
     parser.add_argument("--runs", type=int, default=2, help="timed runs of (a) and (b) each (default 2)")
     parser.add_argument("--skip-corpus", action="store_true", help="skip part 2")
@@ -346,21 +349,19 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    if not SHARED.is_dir():
-        sys.exit(f"{SHARED} is absent: no speech or transcripts to benchmark with")
+    audio = require_dir(args.audio, "the speech recordings", "--audio")
+    corpus = None if args.skip_corpus else require_dir(args.corpus, "the podcast corpus", "--corpus")
     OUT.mkdir(parents=True, exist_ok=True)
     report = {"cpu_count": os.cpu_count(), "load_before": load_average()}
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         scratch = Path(tmp)
-        report["part1"] = part1(args.minutes, args.runs, scratch)
+        report["part1"] = part1(audio, args.minutes, args.runs, scratch)
         if args.long_hours:
-            report["part3"] = part3(args.long_hours, scratch)
-        if args.skip_corpus:
+            report["part3"] = part3(audio, args.long_hours, scratch)
+        if corpus is None:
             print("part 2: skipped (--skip-corpus)")
-        elif not CORPUS.is_dir():
-            print(f"part 2: skipped ({CORPUS} is absent)")
         else:
-            report["part2"] = part2(args.corpus_limit, scratch)
+            report["part2"] = part2(corpus, args.corpus_limit, scratch)
     report["load_after"] = load_average()
     print(f"\nonrecord ingest benchmark - {report['cpu_count']} CPUs, "
           f"load average {report['load_before']} before, {report['load_after']} after")

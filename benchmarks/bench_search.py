@@ -2,10 +2,11 @@
 cold-start time of the CLI, and the same latencies at 100,000 chunks.
 
 1. Archive. --archive DIR (default benchmarks/out/corpus-archive) is used as it is when it holds anything;
-   otherwise it is built with `onrecord --archive DIR ingest /work/shared/data/podcasts/talkpython/ --json`
-   (all 509 transcripts). --corpus-limit N ingests only the episodes the question set needs plus the first N
-   others (through a temporary folder of symlinks), into benchmarks/out/corpus-archive-limitN by default, so a
-   quick development run never passes for the full corpus. Episode file -> interview id comes from
+   otherwise it is built with `onrecord --archive DIR ingest CORPUS --json` (CORPUS: --corpus, default
+   ../shared/data/podcasts/talkpython beside the repository: all 509 transcripts). --corpus-limit N ingests
+   only the episodes the question set needs plus the first N others (through a temporary folder of symlinks),
+   into benchmarks/out/corpus-archive-limitN by default, so a quick development run never passes for the full
+   corpus. Episode file -> interview id comes from
    `onrecord list --json` (an interview's "source" ends with its file name).
 
 2. Quality. benchmarks/data/search_eval.jsonl holds 70 questions, each with the episode and the [start, end]
@@ -53,10 +54,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import CACHE, OUT, ROOT, configure_environment, load_jsonl, onrecord, percentile, warm_up  # noqa: E402 - benchmarks/ is on sys.path
+from common import (  # noqa: E402 - benchmarks/ is on sys.path
+    CACHE, DEFAULT_CORPUS, OUT, ROOT, configure_environment, load_jsonl, onrecord, percentile, require_dir, warm_up)
 KEYWORD_CACHE = CACHE / "onrecord" / "keyword"
 EVAL = ROOT / "benchmarks" / "data" / "search_eval.jsonl"
-CORPUS = Path("/work/shared/data/podcasts/talkpython")
 DEFAULT_ARCHIVE = OUT / "corpus-archive"
 BIG_ARCHIVE = OUT / "archive-100k"
 BIG_MARKER = "bench-source.json"  # in the 100k copy: which archive it was copied from
@@ -99,12 +100,12 @@ def has_content(folder: Path) -> bool:
     return folder.is_dir() and any(folder.iterdir())
 
 
-def corpus_source(limit: int | None, questions: list[dict], scratch: Path) -> tuple[Path, int]:
+def corpus_source(corpus: Path, limit: int | None, questions: list[dict], scratch: Path) -> tuple[Path, int]:
     """The folder to ingest and how many transcripts it holds: the corpus, or a folder of symlinks to the
     question set's episodes plus the first `limit` others."""
-    files = sorted(CORPUS.glob("*.vtt"))
+    files = sorted(corpus.glob("*.vtt"))
     if limit is None:
-        return CORPUS, len(files)
+        return corpus, len(files)
     needed = {q["episode"] for q in questions}
     others = [f for f in files if f.name not in needed][:limit]
     folder = scratch / "corpus"
@@ -114,9 +115,9 @@ def corpus_source(limit: int | None, questions: list[dict], scratch: Path) -> tu
     return folder, len(needed) + len(others)
 
 
-def build_archive(archive: Path, limit: int | None, questions: list[dict]) -> dict:
+def build_archive(archive: Path, corpus: Path, limit: int | None, questions: list[dict]) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
-        source, files = corpus_source(limit, questions, Path(tmp))
+        source, files = corpus_source(corpus, limit, questions, Path(tmp))
         print(f"building the archive: ingesting {files} transcripts into {archive} ...", flush=True)
         seconds, proc = run(onrecord("--archive", str(archive), "ingest", str(source), "--json"), ok_codes=(0, 1))
     results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -440,6 +441,8 @@ def print_report(r: dict) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--archive", type=Path, help=f"archive folder (default {DEFAULT_ARCHIVE.relative_to(ROOT)})")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                        help="the talkpython WebVTT folder to build the archive from (default: the shared folder's)")
     parser.add_argument("--skip-100k", action="store_true", help="skip the 100k-chunk part")
     parser.add_argument("--corpus-limit", type=int, metavar="N",
                         help="build the archive from the question set's episodes plus the first N others")
@@ -460,7 +463,11 @@ def main() -> None:
     questions = load_questions()
     archive = (args.archive or default_archive(args.corpus_limit)).resolve()
     report: dict = {"cpu_count": os.cpu_count(), "load_before": load_average()}
-    report["archive"] = {"built": False} if has_content(archive) else build_archive(archive, args.corpus_limit, questions)
+    if has_content(archive):
+        report["archive"] = {"built": False}
+    else:
+        corpus = require_dir(args.corpus, "the podcast corpus", "--corpus")
+        report["archive"] = build_archive(archive, corpus, args.corpus_limit, questions)
     interviews = list_interviews(archive)
     episodes = episode_ids(interviews)
     report["archive"] |= {"folder": str(archive), "interviews": len(interviews)}

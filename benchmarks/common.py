@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -11,6 +12,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
 CACHE = OUT / "cache"
+# The project's shared folder, beside the repository (a user's clone has none: pass the paths instead).
+SHARED = ROOT.parent / "shared"
+DEFAULT_CORPUS = SHARED / "data" / "podcasts" / "talkpython"
+DEFAULT_AUDIO = SHARED / "data" / "audio"
+
+
+def require_dir(path: Path, what: str, flag: str) -> Path:
+    """`path` resolved, or exit with one line saying what to pass instead."""
+    if not path.is_dir():
+        sys.exit(f"{what} not found at {path}: pass {flag} DIR")
+    return path.resolve()
+
+
+def chromium() -> str:
+    """Debian's chromium on PATH, or wherever ONRECORD_CHROMIUM points."""
+    found = shutil.which(os.environ.get("ONRECORD_CHROMIUM", "chromium"))
+    if found is None:
+        sys.exit("chromium not found: apt-get install chromium, or set ONRECORD_CHROMIUM to its path")
+    return found
 
 
 def configure_environment() -> None:
