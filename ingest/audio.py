@@ -1,13 +1,12 @@
 """Audio in bounded windows, so a 3-hour recording never sits in memory whole.
 
-faster-whisper's own loader decodes a file into one float32 array (about 690 MB for 3 hours, 2.7 GB peak in all). Here PyAV
-decodes and resamples as a stream, and Whisper gets WINDOW_SECONDS at a time. A window ends at the quietest
-tenth of a second in its last SEAM_SECONDS, so a cut falls between words rather than through one.
+faster-whisper's own loader decodes a file into one float32 array (about 690 MB for 3 hours, 2.7 GB peak in
+all). Here PyAV decodes and resamples as a stream, and Whisper gets WINDOW_SECONDS at a time. A window ends at
+the quietest tenth of a second in its last SEAM_SECONDS, so a cut falls between words rather than through one.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator

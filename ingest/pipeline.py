@@ -90,7 +90,7 @@ class Ingestor:
 
     def _load_quietly(self) -> None:
         try:
-            self.embedder.max_tokens
+            _ = self.embedder.max_tokens  # loading the model is what this is for
         except Exception:  # noqa: BLE001 - the main thread hits the same error and reports it
             pass
 

@@ -112,7 +112,8 @@ class SentenceTransformerEmbedder:
             os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # read once, when transformers loads
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
-            raise OnrecordError("sentence-transformers is not installed: pip install 'sentence-transformers[onnx]'") from exc
+            raise OnrecordError(
+                "sentence-transformers is not installed: pip install 'sentence-transformers[onnx]'") from exc
         # A local folder, the offline bundle, or a hub name (downloaded where a network exists).
         source = _bundled_path(self.name) or self.name
         device = self.device

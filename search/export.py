@@ -36,7 +36,8 @@ def _vtt(interview: Interview, segments: Iterable[Segment]) -> Iterator[str]:
         text = _vtt_escape(s.text)
         if s.speaker:
             text = f"<v {_vtt_escape(s.speaker)}>{text}"
-        yield f"{format_timestamp(s.start, always_hours=True)} --> {format_timestamp(s.end, always_hours=True)}\n{text}\n\n"
+        start, end = format_timestamp(s.start, always_hours=True), format_timestamp(s.end, always_hours=True)
+        yield f"{start} --> {end}\n{text}\n\n"
 
 
 def _vtt_escape(text: str) -> str:

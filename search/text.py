@@ -69,7 +69,8 @@ def contains_phrase(text: str, phrase: str) -> bool:
 
 # Talk is full of words that carry no topic; key phrases skip these on top of the search stopwords.
 FILLER = frozenset("""
-you your yours i me my we our us he him his she her it its they their what that's yeah yes know like just really think going thing things actually right well kind sort mean lot
+you your yours i me my we our us he him his she her it its they their what that's yeah yes know like just
+really think going thing things actually right well kind sort mean lot
 also okay people would could should much many very there here about because then them they when where which
 who whom your you're we're it's don't i'm i've you've that've can't didn't doesn't isn't wasn't there's
 let's gonna want wanted make made maybe something someone somebody anything everything stuff way ways

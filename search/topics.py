@@ -26,7 +26,8 @@ class TopicSpan:
     last: int
 
 
-def split_topics(segments: list[Segment], vectors: np.ndarray, *, topic_seconds: float = TOPIC_SECONDS) -> list[TopicSpan]:
+def split_topics(segments: list[Segment], vectors: np.ndarray, *,
+                 topic_seconds: float = TOPIC_SECONDS) -> list[TopicSpan]:
     if not segments:
         return []
     blocks = _blocks(segments)

@@ -37,7 +37,7 @@ def wait_until_up(port: int, server: subprocess.Popen, timeout: float = 60) -> N
                 return
         except OSError:
             if server.poll() is not None:
-                raise RuntimeError(f"chroma exited with {server.returncode} before listening")
+                raise RuntimeError(f"chroma exited with {server.returncode} before listening") from None
             time.sleep(0.3)
     raise RuntimeError(f"chroma did not listen on port {port} within {timeout:.0f} s")
 

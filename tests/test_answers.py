@@ -172,7 +172,8 @@ def test_topic_across_interviews_and_markdown_write_up(sample_archive, tmp_path)
     assert across["interviews"][0]["title"] == "gardening"
     assert all(take["quotes"] and take["summary"] for take in across["interviews"])
     out = tmp_path / "gardening.md"
-    assert run_cli("--archive", str(sample_archive), "export", "gardening", "--format", "md", "-o", str(out)).returncode == 0
+    done = run_cli("--archive", str(sample_archive), "export", "gardening", "--format", "md", "-o", str(out))
+    assert done.returncode == 0
     text = out.read_text()
     assert "\n## On " in text and "\n> “" in text and "## Transcript" in text
 

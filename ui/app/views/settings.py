@@ -14,7 +14,8 @@ rows = {
     "Archive mode": "Chroma server" if is_server(archive.location) else "embedded (a folder)",
     "Whisper model": settings.whisper_model,
     "Device / compute type": f"{settings.device} / {settings.compute_type}",
-    "Embedding model": archive.embed_model or settings.embed_model or "all-MiniLM-L6-v2 (when the first interview arrives)",
+    "Embedding model": archive.embed_model or settings.embed_model
+    or "all-MiniLM-L6-v2 (when the first interview arrives)",
     "LLM": answerer.chat.name if answerer.chat else f"none — {answerer.why_no_chat}",
     "LLM server": settings.llm_base_url or ("OpenAI" if answerer.chat else "—"),
     "LLM API key": "set" if settings.llm_api_key else "not set",
