@@ -20,6 +20,7 @@ from .models import Hit, Quote
 from .query import Filters
 from .quotes import Span, TranscriptText
 from .searcher import Searcher
+from .text import ends_in_question
 from .timefmt import format_timestamp
 
 EXCERPTS = 6
@@ -179,11 +180,9 @@ def _drop_echo(reply: str) -> str:
 
 
 def _is_question(hit: Hit) -> bool:
-    """A passage that ends in a question, or in a question and a few words more ("Where does the soil come
-    from? You can't dig on a roof."): in an interview the answer follows it."""
-    if "?" not in hit.text or not hit.context_after:
-        return False
-    return len(hit.text.rsplit("?", 1)[1].split()) <= 15
+    """A question whose answer is still only context (a transcript without speakers: search cannot tell
+    where the answer starts, so the quote takes the words that follow too)."""
+    return bool(hit.context_after) and ends_in_question(hit.text)
 
 
 def hit_quote(hit: Hit) -> Quote:

@@ -1,4 +1,7 @@
-"""Turn ranked chunks into hits that land on the words: the best-matching segment(s) of each chunk."""
+"""Turn ranked chunks into hits that land on the words: the best-matching segment(s) of each chunk.
+
+A hit is always one speaker's words: its window never crosses into another speaker's turn. And where those words
+are a question that another speaker answers next, the hit is the answer, with the question as its context."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from .archive import PAGE_SIZE, Archive, page_id
 from .links import deep_link
 from .models import Hit, Interview, Segment, segment_from_json
 from .query import Query
-from .text import contains_phrase, stem_map, words
+from .text import contains_phrase, ends_in_question, stem_map, words
 
 MAX_WINDOW = 3  # segments in a narrowed hit
 SEMANTIC_SEGMENTS = 48  # segments embedded per query to place hits that share no word with it
@@ -26,30 +29,53 @@ class Candidate:
 
 
 def narrow(archive: Archive, candidates: list[Candidate], query: Query, interviews: dict[str, Interview],
-           vector, embedder) -> list[Hit]:
+           vector, embedder, *, follow_answers: bool = True) -> list[Hit]:
+    """`follow_answers`: move a hit off a question onto its answer (not when the search asked for one speaker)."""
     segments = _load_segments(archive, candidates)
     windows = [_lexical_window(query, _chunk_segments(c, segments), c.meta["first_segment"]) for c in candidates]
     _semantic_windows(candidates, segments, windows, vector, embedder)
     hits = []
     for candidate, (first, last) in zip(candidates, windows):
         iid = candidate.meta["interview_id"]
+        context_before = None
+        answer = _answer_window(segments, iid, first, last) if follow_answers else None
+        if answer is not None:
+            context_before = " ".join(segments[(iid, n)].text for n in range(first, last + 1))
+            first, last = answer
         inside = [segments[(iid, n)] for n in range(first, last + 1)]
         before, after = segments.get((iid, first - 1)), segments.get((iid, last + 1))
+        if context_before is None:
+            context_before = before.text if before else ""
         interview = interviews[iid]
         text = " ".join(s.text for s in inside)
         hits.append(Hit(
             interview_id=iid, title=interview.title, start=inside[0].start, end=inside[-1].end, text=text,
-            context_before=before.text if before else "", context_after=after.text if after else "",
+            context_before=context_before, context_after=after.text if after else "",
             speaker=inside[0].speaker, score=candidate.score, link=deep_link(interview.media, inside[0].start),
             matched_terms=matched_terms(query, text)))
     return hits
 
 
+def _answer_window(segments: dict, iid: str, first: int, last: int) -> tuple[int, int] | None:
+    """When the window is a question and the next segment is another speaker's, the first segments (up to
+    MAX_WINDOW) of that speaker's turn: the answer. None otherwise, and always without speakers to go by."""
+    asker, reply = segments[(iid, last)].speaker, segments.get((iid, last + 1))
+    if not asker or reply is None or not reply.speaker or reply.speaker == asker:
+        return None
+    if not ends_in_question(" ".join(segments[(iid, n)].text for n in range(first, last + 1))):
+        return None
+    end = last + 1
+    while end - last < MAX_WINDOW and getattr(segments.get((iid, end + 1)), "speaker", None) == reply.speaker:
+        end += 1
+    return last + 1, end
+
+
 def _load_segments(archive: Archive, candidates: list[Candidate]) -> dict[tuple[str, int], Segment]:
-    """Each hit's segments plus one on either side, from as few transcript pages as possible, in one read."""
+    """Each hit's segments, one before, and enough after for an answer that follows a question (plus its
+    context), from as few transcript pages as possible, in one read."""
     wanted: dict[str, set[int]] = {}
     for c in candidates:
-        first, last = max(0, c.meta["first_segment"] - 1), c.meta["last_segment"] + 1
+        first, last = max(0, c.meta["first_segment"] - 1), c.meta["last_segment"] + MAX_WINDOW + 1
         wanted.setdefault(c.meta["interview_id"], set()).update(range(first, last + 1))
     pages = sorted({(iid, n // PAGE_SIZE) for iid, ns in wanted.items() for n in ns})
     if not pages:
@@ -71,12 +97,14 @@ def _chunk_segments(c: Candidate, segments: dict) -> list[Segment]:
 
 
 def _lexical_window(query: Query, chunk: list[Segment], base: int) -> tuple[int, int] | None:
-    """The run of up to MAX_WINDOW segments around the segment that matches most query terms and phrases;
-    None when no segment shares a word with the query (a purely semantic hit)."""
+    """The run of up to MAX_WINDOW segments of one speaker around the segment that matches most query terms
+    and phrases; None when no segment shares a word with the query (a purely semantic hit)."""
     scores = [_lexical_score(query, s.text) for s in chunk]
     best = int(np.argmax(scores)) if scores else 0
     if not scores or scores[best] == 0:
         return None
+    speaker = chunk[best].speaker
+    scores = [score if s.speaker == speaker else 0 for score, s in zip(scores, chunk)]
     first = last = best
     while last - first + 1 < MAX_WINDOW:
         left = scores[first - 1] if first > 0 else 0

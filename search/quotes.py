@@ -2,7 +2,9 @@
 
 A quote matches when its words appear contiguously in the transcript, ignoring case, whitespace and
 punctuation. What is shown is always the transcript's own text for the matched span, so nothing shown as a
-quote can differ from what was said; its start and end are those of the first and last matched words.
+quote can differ from what was said; its start and end are those of the first and last matched words. A quote
+never spans two speakers: a match that runs across a change of speaker is cut to the longest run of one
+speaker's words, so its speaker is who said all of them.
 """
 
 from __future__ import annotations
@@ -83,12 +85,16 @@ class TranscriptText:
         return Span(span.first, span.last, span.start, span.end, span.text, span.speaker, repaired=True)
 
     def span(self, first: int, last: int) -> Span:
+        first, last = self._one_speaker(first, last)
         text = " ".join(self._words[self._surface[first]: self._surface[last] + 1])
-        return Span(first, last, self._times[first][0], self._times[last][1], text, self._main_speaker(first, last))
+        return Span(first, last, self._times[first][0], self._times[last][1], text, self._speaker[first])
 
-    def _main_speaker(self, first: int, last: int) -> str | None:
-        """Who says most of the span's words (a question extended into its answer belongs to the answerer)."""
-        counts: dict[str | None, int] = {}
-        for speaker in self._speaker[first:last + 1]:
-            counts[speaker] = counts.get(speaker, 0) + 1
-        return max(counts, key=counts.get)
+    def _one_speaker(self, first: int, last: int) -> tuple[int, int]:
+        """The longest run of one speaker's tokens in [first, last] (the earliest of equals): a question
+        quoted together with its answer becomes the answer."""
+        best = run = (first, first)
+        for i in range(first + 1, last + 1):
+            run = (run[0], i) if self._speaker[i] == self._speaker[i - 1] else (i, i)
+            if run[1] - run[0] > best[1] - best[0]:
+                best = run
+        return best

@@ -69,7 +69,8 @@ class Searcher:
         scores = ranked[0] if len(ranked) == 1 else _fuse(ranked)
         best = sorted(scores, key=lambda cid: -scores[cid])[: max(1, limit)]
         candidates = self._candidates(best, scores, read)
-        return narrow(self.archive, candidates, query, interviews, vector, self.embedder)
+        return narrow(self.archive, candidates, query, interviews, vector, self.embedder,
+                      follow_answers=scope.speakers is None)
 
     # -- archive state --------------------------------------------------------------------------
 
@@ -95,7 +96,9 @@ class Searcher:
     def keyword_index(self) -> keyword.KeywordIndex:
         self.interviews()
         collection = self._chunks
-        stamp = keyword.fingerprint(collection.name, list(self.interviews()))
+        # Speakers are part of the key: naming one rewrites its chunks' metadata, which the index holds.
+        stamp = keyword.fingerprint(collection.name, [f"{i.id}:{'|'.join(i.speakers)}"
+                                                      for i in self.interviews().values()])
         if self._index is not None and self._index.stamp == stamp:
             return self._index
         folder = self._cache_folder()
@@ -122,9 +125,9 @@ class Searcher:
         chosen = {self.archive.resolve(ref).id for ref in filters.interviews} if filters.interviews else None
         speakers = None
         if filters.speaker:
-            wanted = filters.speaker.strip().casefold()
-            known = {s for i in interviews.values() for s in i.speakers}
-            speakers = {s for s in known if s.casefold() == wanted}
+            wanted = filters.speaker.strip().casefold()  # a name or a label, in any case
+            speakers = {s for i in interviews.values() for s in i.speakers
+                        if wanted in (s.casefold(), i.label_of(s).casefold())}
             if not speakers:
                 raise OnrecordError(f"no speaker named {filters.speaker!r} in the archive")
         return _Scope(chosen, speakers, day_bound(filters.since, end=False), day_bound(filters.until, end=True))

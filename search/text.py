@@ -63,6 +63,12 @@ def split_phrases(query: str) -> tuple[list[str], str]:
     return phrases, query.replace('"', " ")
 
 
+def ends_in_question(text: str, trailing_words: int = 15) -> bool:
+    """A passage that ends in a question, or in a question and a few words more ("Where does the soil come
+    from? You can't dig on a roof."): in an interview, what follows it is the answer."""
+    return "?" in text and len(text.rsplit("?", 1)[1].split()) <= trailing_words
+
+
 def contains_phrase(text: str, phrase: str) -> bool:
     return f" {phrase} " in f" {normalized(text)} "
 

@@ -73,3 +73,20 @@ def sample_archive(tmp_path_factory, model_cache, chroma_url) -> Path | str:
 @pytest.fixture(scope="session")
 def scripts() -> dict:
     return json.loads((SAMPLES / "scripts.json").read_text())
+
+
+def script_vtt(path: Path, script: list[dict], *, voices: bool, seconds_per_cue: float = 4.0):
+    """A sample's script as captions whose times are known exactly: one cue per sentence, cue n at
+    [n * seconds_per_cue, (n + 1) * seconds_per_cue - 0.5], with `<v Speaker>` tags when `voices`.
+    Returns the path and the cues as (speaker, text) pairs."""
+    import re
+
+    cues = [(turn["speaker"], s) for turn in script for s in re.split(r"(?<=[.?!]) ", turn["text"])]
+
+    def stamp(seconds: float) -> str:
+        return f"00:{int(seconds) // 60:02d}:{seconds % 60:06.3f}"
+
+    body = "".join(f"{stamp(n * seconds_per_cue)} --> {stamp((n + 1) * seconds_per_cue - 0.5)}\n"
+                   f"{f'<v {who}>' if voices else ''}{text}\n\n" for n, (who, text) in enumerate(cues))
+    path.write_text("WEBVTT\n\n" + body)
+    return path, cues

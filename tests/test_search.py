@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import SAMPLES as SAMPLES_DIR
-from conftest import json_lines, run_cli
+from conftest import json_lines, run_cli, script_vtt
 from search.config import Settings
 from search.embedder import embedder_for
 from search.links import deep_link
@@ -24,27 +24,12 @@ def _search(archive, *args):
     return json.loads(done.stdout)
 
 
-def _script_vtt(path, script: list[dict], seconds_per_cue: float = 4.0):
-    """A sample's script as plain captions (no speakers, as most podcast captions come): one cue per sentence,
-    cue n at [n * seconds_per_cue, (n + 1) * seconds_per_cue - 0.5]. Returns the path and the cues' texts."""
-    import re
-
-    sentences = [s for turn in script for s in re.split(r"(?<=[.?!]) ", turn["text"])]
-    cues = "".join(f"{_vtt_time(n * seconds_per_cue)} --> {_vtt_time((n + 1) * seconds_per_cue - 0.5)}\n{s}\n\n"
-                   for n, s in enumerate(sentences))
-    path.write_text("WEBVTT\n\n" + cues)
-    return path, sentences
-
-
-def _vtt_time(seconds: float) -> str:
-    return f"00:{int(seconds) // 60:02d}:{seconds % 60:06.3f}"
-
-
 def test_hybrid_search_lands_on_the_words(tmp_path, isolated_archive, scripts):
     """Narrowing is about text, so it is tested on a transcript whose cues and times are known exactly (what
     Whisper hears in the audio sample differs between CPUs): the cue that matches the query best, widened
     only over neighbours that share a query word, at most three cues, inside a chunk that holds them all."""
-    vtt, sentences = _script_vtt(tmp_path / "rockets.vtt", scripts["rockets-interview.mp3"])
+    vtt, cues = script_vtt(tmp_path / "rockets.vtt", scripts["rockets-interview.mp3"], voices=False)
+    sentences = [text for _, text in cues]
     assert run_cli("ingest", str(vtt), str(SAMPLES_DIR / "transcripts")).returncode == 0
     [chunk] = [i["chunks"] for i in json.loads(run_cli("list", "--json").stdout) if i["title"] == "rockets"]
     assert chunk == 1, "the whole short interview is one chunk, so the hit really is narrowed inside it"
