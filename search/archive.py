@@ -356,6 +356,34 @@ class Archive:
         self.discard_staged(interview_id)
         self.summaries.delete(where={"interview_id": interview_id})
 
+    @_storage_errors
+    def rename_speaker(self, interview: Interview, old: str, new: str, names: dict[str, str]) -> Interview:
+        """Every segment and chunk said by `old` is now said by `new`, then the record (with `names`) is
+        rewritten and stored write-ups, which quote by name, are dropped. Idempotent: an interrupted rename
+        is finished by running it again (the record, written last, still says `old`)."""
+        self.ensure_space()
+        pages = -(-interview.segments // PAGE_SIZE)
+        for ids in batched(range(pages), 50):
+            got = self.transcripts.get(ids=[page_id(interview.id, p) for p in ids], include=["documents"])
+            changed = {pid: page for pid, page in zip(got["ids"], map(json.loads, got["documents"]))
+                       if any(s.get("speaker") == old for s in page)}
+            for page in changed.values():
+                for s in page:
+                    s["speaker"] = new if s.get("speaker") == old else s.get("speaker")
+            if changed:
+                self.transcripts.update(ids=list(changed), embeddings=[_NO_VECTOR] * len(changed),
+                                        documents=[json.dumps(p, ensure_ascii=False) for p in changed.values()])
+        if self.chunks_collection_name:
+            chunks = self.chunks()
+            got = chunks.get(where={"$and": [{"interview_id": interview.id}, {"speaker": old}]}, include=["metadatas"])
+            if got["ids"]:
+                chunks.update(ids=got["ids"], metadatas=[m | {"speaker": new} for m in got["metadatas"]])
+        self.summaries.delete(where={"interview_id": interview.id})
+        renamed = dataclasses.replace(interview, speakers=tuple(new if s == old else s for s in interview.speakers),
+                                      names=names)
+        self.commit(renamed)
+        return renamed
+
     # -- derived results kept for reuse ------------------------------------------------------------
 
     @_storage_errors
@@ -388,6 +416,7 @@ def _chunk_metadata(interview_id: str, chunk: Chunk, day: int) -> dict:
 def interview_from_doc(doc: str) -> Interview:
     data = json.loads(doc)
     data["speakers"] = tuple(data.get("speakers") or ())
+    data["names"] = dict(data.get("names") or {})
     fields = Interview.__dataclass_fields__
     return Interview(**{k: v for k, v in data.items() if k in fields})
 

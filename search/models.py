@@ -53,6 +53,12 @@ class Interview:
     chunks: int
     created: str  # ISO-8601 UTC, when it was ingested
     date: str | None = None  # YYYY-MM-DD, when it was published/recorded if known
+    # label -> the name a user gave it. Segments and chunks carry the name itself (what everyone shows and
+    # filters by); the label ("Speaker 2", or a caption's voice tag) is kept here, to list, filter and undo by.
+    names: dict[str, str] = field(default_factory=dict)
+
+    def label_of(self, speaker: str) -> str:
+        return next((label for label, name in self.names.items() if name == speaker), speaker)
 
     def as_json(self) -> dict:
         return {
@@ -68,6 +74,7 @@ class Interview:
             "chunks": self.chunks,
             "created": self.created,
             "date": self.date,
+            "names": dict(self.names),
         }
 
 
@@ -107,6 +114,21 @@ def segment_from_json(data: dict) -> Segment:
             for w in data.get("words") or ()
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerInfo:
+    """One speaker of an interview, as `onrecord speakers` lists it."""
+
+    label: str
+    name: str | None  # None until someone names the label
+    seconds: float  # talk time
+    segments: int
+    first_words: str
+
+    def as_json(self) -> dict:
+        return {"label": self.label, "name": self.name, "seconds": self.seconds, "segments": self.segments,
+                "first_words": self.first_words}
 
 
 @dataclass(frozen=True, slots=True)

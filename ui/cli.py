@@ -241,6 +241,36 @@ def delete(ctx, interview, yes, as_json):
 
 
 @main.command()
+@click.argument("interview")
+@click.option("--rename", nargs=2, metavar="SPEAKER NAME",
+              help="Name a speaker (SPEAKER: its label, like 'Speaker 2', or its current name). Naming it by its "
+              "label removes the name.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of {label, name, seconds, segments, "
+              "first_words}.")
+@click.pass_context
+@handle_errors
+def speakers(ctx, interview, rename, as_json):
+    """List who speaks in an interview (label, name, talk time, first words), or name one of them."""
+    from search.speakers import rename as rename_speaker
+    from search.speakers import speaker_table
+
+    archive = _archive(_settings(ctx))
+    found = archive.resolve(interview)
+    if rename:
+        found = rename_speaker(archive, found, *rename)
+    rows = speaker_table(found, archive.segments(found))
+    if as_json:
+        _emit_json([r.as_json() for r in rows])
+        return
+    if not rows:
+        click.echo(f"{found.title}: no speakers known (a transcript without speaker tags)")
+    for r in rows:
+        shown = f"{r.name} ({r.label})" if r.name else r.label
+        click.echo(f"{shown:<32} {format_timestamp(r.seconds, millis=False):>8}  {r.segments:>5} segments  "
+                   f"“{r.first_words}…”")
+
+
+@main.command()
 @click.option("--embed-model", help="sentence-transformers model to switch to (default: the archive's).")
 @click.option("--json", "as_json", is_flag=True, help="Report the result as JSON.")
 @click.pass_context
