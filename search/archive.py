@@ -374,15 +374,21 @@ class Archive:
                 self.transcripts.update(ids=list(changed), embeddings=[_NO_VECTOR] * len(changed),
                                         documents=[json.dumps(p, ensure_ascii=False) for p in changed.values()])
         if self.chunks_collection_name:
-            chunks = self.chunks()
-            got = chunks.get(where={"$and": [{"interview_id": interview.id}, {"speaker": old}]}, include=["metadatas"])
-            if got["ids"]:
-                chunks.update(ids=got["ids"], metadatas=[m | {"speaker": new} for m in got["metadatas"]])
+            self._rename_in_chunks(interview.id, old, new)
         self.summaries.delete(where={"interview_id": interview.id})
         renamed = dataclasses.replace(interview, speakers=tuple(new if s == old else s for s in interview.speakers),
                                       names=names)
         self.commit(renamed)
         return renamed
+
+    def _rename_in_chunks(self, interview_id: str, old: str, new: str) -> None:
+        chunks = self.chunks()
+        for field, match in (("speaker", old), ("speakers", {"$contains": old})):
+            got = chunks.get(where={"$and": [{"interview_id": interview_id}, {field: match}]}, include=["metadatas"])
+            if got["ids"]:
+                renamed = [m | {"speaker": new} if field == "speaker" else
+                           m | {"speakers": [new if s == old else s for s in m["speakers"]]} for m in got["metadatas"]]
+                chunks.update(ids=got["ids"], metadatas=renamed)
 
     # -- derived results kept for reuse ------------------------------------------------------------
 
@@ -410,6 +416,8 @@ def _chunk_metadata(interview_id: str, chunk: Chunk, day: int) -> dict:
             "first_segment": chunk.first_segment, "last_segment": chunk.last_segment, "day": day}
     if chunk.speaker:
         meta["speaker"] = chunk.speaker
+    elif chunk.speakers:  # grouped short turns: a speaker filter matches any of them (see Searcher._where)
+        meta["speakers"] = list(chunk.speakers)
     return meta
 
 

@@ -1,19 +1,25 @@
-"""Segments -> retrieval chunks: consecutive segments of one speaker, packed up to the embedder's limit."""
+"""Segments -> retrieval chunks: consecutive segments packed up to the embedder's limit.
+
+A chunk is a useful amount of talk, not a turn: a meeting's "Yeah." and "Right." would otherwise each be a
+chunk of one word, which ranks badly and floods the index. So a change of speaker ends a chunk only once the
+chunk holds MIN_TOKENS; shorter turns are grouped with their neighbours, their speakers kept per segment
+(hits are narrowed to one speaker's turn afterwards, see hits.py). A long turn still gets chunks of its own."""
 
 from __future__ import annotations
 
-from .iterutil import batched
 from typing import Callable, Iterable, Iterator, Sequence
 
+from .iterutil import batched
 from .models import Chunk, Segment
 
 CountTokens = Callable[[Sequence[str]], list[int]]
+MIN_TOKENS = 48  # about 35 words: below this, a turn is grouped with what follows it
 
 
 def chunk_segments(segments: Iterable[Segment], count_tokens: CountTokens, max_tokens: int,
-                   *, batch_size: int = 256) -> Iterator[Chunk]:
-    """Stream chunks as segments arrive. A chunk never mixes speakers, so a hit can name who said it;
-    a single segment longer than the limit becomes a chunk of its own (the embedder truncates it)."""
+                   *, min_tokens: int = MIN_TOKENS, batch_size: int = 256) -> Iterator[Chunk]:
+    """Stream chunks as segments arrive. `min_tokens=0` ends a chunk at every change of speaker. A single
+    segment longer than the limit becomes a chunk of its own (the embedder truncates it)."""
     pending: list[tuple[int, Segment]] = []
     tokens = 0
     index = 0
@@ -21,7 +27,8 @@ def chunk_segments(segments: Iterable[Segment], count_tokens: CountTokens, max_t
     for batch in batched(segments, batch_size):
         counts = count_tokens([s.text for s in batch])
         for segment, n in zip(batch, counts):
-            if pending and (tokens + n > max_tokens or segment.speaker != pending[-1][1].speaker):
+            turn_ends = segment.speaker != (pending[-1][1].speaker if pending else segment.speaker)
+            if pending and (tokens + n > max_tokens or (turn_ends and tokens >= min_tokens)):
                 yield _make_chunk(index, pending)
                 index, pending, tokens = index + 1, [], 0
             pending.append((position, segment))
@@ -33,12 +40,14 @@ def chunk_segments(segments: Iterable[Segment], count_tokens: CountTokens, max_t
 
 def _make_chunk(index: int, pending: list[tuple[int, Segment]]) -> Chunk:
     segments = [s for _, s in pending]
+    speakers = tuple(dict.fromkeys(s.speaker for s in segments if s.speaker))
     return Chunk(
         index=index,
         start=segments[0].start,
         end=max(s.end for s in segments),
         text=" ".join(s.text.strip() for s in segments if s.text.strip()),
-        speaker=segments[0].speaker,
+        speaker=speakers[0] if len(speakers) == 1 else None,
         first_segment=pending[0][0],
         last_segment=pending[-1][0],
+        speakers=speakers,
     )

@@ -29,16 +29,18 @@ class Candidate:
 
 
 def narrow(archive: Archive, candidates: list[Candidate], query: Query, interviews: dict[str, Interview],
-           vector, embedder, *, follow_answers: bool = True) -> list[Hit]:
-    """`follow_answers`: move a hit off a question onto its answer (not when the search asked for one speaker)."""
+           vector, embedder, *, speakers: set[str] | None = None) -> list[Hit]:
+    """`speakers`: the search asked for these speakers' words, so a hit stays on them (and is not moved off a
+    question onto its answer)."""
     segments = _load_segments(archive, candidates)
-    windows = [_lexical_window(query, _chunk_segments(c, segments), c.meta["first_segment"]) for c in candidates]
-    _semantic_windows(candidates, segments, windows, vector, embedder)
+    windows = [_lexical_window(query, _chunk_segments(c, segments), c.meta["first_segment"], speakers)
+               for c in candidates]
+    _semantic_windows(candidates, segments, windows, vector, embedder, speakers)
     hits = []
     for candidate, (first, last) in zip(candidates, windows):
         iid = candidate.meta["interview_id"]
         context_before = None
-        answer = _answer_window(segments, iid, first, last) if follow_answers else None
+        answer = _answer_window(segments, iid, first, last) if speakers is None else None
         if answer is not None:
             context_before = " ".join(segments[(iid, n)].text for n in range(first, last + 1))
             first, last = answer
@@ -96,10 +98,11 @@ def _chunk_segments(c: Candidate, segments: dict) -> list[Segment]:
     return [segments[(iid, n)] for n in range(c.meta["first_segment"], c.meta["last_segment"] + 1)]
 
 
-def _lexical_window(query: Query, chunk: list[Segment], base: int) -> tuple[int, int] | None:
-    """The run of up to MAX_WINDOW segments of one speaker around the segment that matches most query terms
-    and phrases; None when no segment shares a word with the query (a purely semantic hit)."""
-    scores = [_lexical_score(query, s.text) for s in chunk]
+def _lexical_window(query: Query, chunk: list[Segment], base: int,
+                    allowed: set[str] | None) -> tuple[int, int] | None:
+    """The run of up to MAX_WINDOW segments of one speaker (of the `allowed` ones) around the segment that
+    matches most query terms and phrases; None when no such segment shares a word with the query."""
+    scores = [_lexical_score(query, s.text) if allowed is None or s.speaker in allowed else 0 for s in chunk]
     best = int(np.argmax(scores)) if scores else 0
     if not scores or scores[best] == 0:
         return None
@@ -124,7 +127,7 @@ def _lexical_score(query: Query, text: str) -> float:
     return len(found) + phrases
 
 
-def _semantic_windows(candidates, segments, windows, vector, embedder) -> None:
+def _semantic_windows(candidates, segments, windows, vector, embedder, allowed: set[str] | None) -> None:
     """Hits with no shared words: the segment closest to the query in embedding space, in one batched encode
     of at most SEMANTIC_SEGMENTS segments (best hits first); past that a hit starts at its chunk's start."""
     todo, budget = [], SEMANTIC_SEGMENTS
@@ -143,6 +146,8 @@ def _semantic_windows(candidates, segments, windows, vector, embedder) -> None:
         sims = np.asarray(embedder.embed(texts)) @ np.asarray(vector)
     else:
         sims = np.zeros(sum(len(c) for c in chunks))
+    if allowed is not None:  # a filtered search: only the wanted speakers' segments may be chosen
+        sims = np.where([s.speaker in allowed for c in chunks for s in c], sims, -np.inf)
     offset = 0
     for n, chunk in zip(todo, chunks):
         best = int(np.argmax(sims[offset: offset + len(chunk)]))

@@ -19,7 +19,7 @@ import numpy as np
 from .iterutil import batched
 from .text import stem_map, stopwords, words
 
-_FORMAT = 2  # bump when tokenizing changes: cached indexes rebuild
+_FORMAT = 3  # bump when tokenizing or the layout changes: cached indexes rebuild
 
 
 def fingerprint(collection: str, interview_ids: list[str]) -> str:
@@ -35,7 +35,10 @@ class KeywordIndex:
     chunk_ids: list[str]
     interview_of: np.ndarray  # int32 per chunk: position in `interviews`
     interviews: list[str]
-    speaker_of: np.ndarray  # int32 per chunk: position in `speakers`, -1 when unknown
+    # Who speaks in each chunk, CSR-style: chunk n's speakers are speakers[speaker_idx[speaker_ptr[n]:
+    # speaker_ptr[n + 1]]] (grouped short turns have several).
+    speaker_ptr: np.ndarray  # int64, one more than there are chunks
+    speaker_idx: np.ndarray  # int32
     speakers: list[str]
     day_of: np.ndarray  # int32 per chunk: YYYYMMDD
     sounds: dict[str, list[str]]  # metaphone code -> vocabulary words, for misheard names
@@ -62,7 +65,8 @@ def build(chunks: list[tuple[str, str, dict]], stamp: str) -> KeywordIndex:
     bm25 = bm25s.BM25()
     bm25.index(corpus, show_progress=False)
     interviews = sorted({meta["interview_id"] for _, _, meta in chunks})
-    speakers = sorted({meta["speaker"] for _, _, meta in chunks if meta.get("speaker")})
+    spoken = [chunk_speakers(meta) for _, _, meta in chunks]
+    speakers = sorted({s for names in spoken for s in names})
     at_i = {iid: n for n, iid in enumerate(interviews)}
     at_s = {s: n for n, s in enumerate(speakers)}
     sounds: dict[str, list[str]] = {}
@@ -73,7 +77,8 @@ def build(chunks: list[tuple[str, str, dict]], stamp: str) -> KeywordIndex:
         bm25=bm25, chunk_ids=[cid for cid, _, _ in chunks],
         interview_of=np.array([at_i[m["interview_id"]] for _, _, m in chunks], dtype=np.int32),
         interviews=interviews,
-        speaker_of=np.array([at_s.get(m.get("speaker"), -1) for _, _, m in chunks], dtype=np.int32),
+        speaker_ptr=np.concatenate([[0], np.cumsum([len(names) for names in spoken])]).astype(np.int64),
+        speaker_idx=np.array([at_s[s] for names in spoken for s in names], dtype=np.int32),
         speakers=speakers,
         day_of=np.array([int(m.get("day", 0)) for _, _, m in chunks], dtype=np.int32),
         sounds=sounds, stem_of=stem_of, stamp=stamp)
@@ -85,7 +90,8 @@ def save(index: KeywordIndex, folder: Path) -> None:
     tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     index.bm25.save(str(tmp / "bm25"), show_progress=False)
-    np.savez(tmp / "arrays.npz", interview_of=index.interview_of, speaker_of=index.speaker_of, day_of=index.day_of)
+    np.savez(tmp / "arrays.npz", interview_of=index.interview_of, speaker_ptr=index.speaker_ptr,
+             speaker_idx=index.speaker_idx, day_of=index.day_of)
     (tmp / "meta.json").write_text(json.dumps({
         "chunk_ids": index.chunk_ids, "interviews": index.interviews, "speakers": index.speakers,
         "sounds": index.sounds, "stem_of": index.stem_of, "stamp": index.stamp}))
@@ -99,16 +105,29 @@ def save(index: KeywordIndex, folder: Path) -> None:
 def load(folder: Path) -> KeywordIndex | None:
     import bm25s
 
-    try:
+    try:  # anything unreadable, including an index an older onrecord wrote, is simply rebuilt
         meta = json.loads((folder / "meta.json").read_text())
         arrays = np.load(folder / "arrays.npz")
         bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, mmap=False)
+        return KeywordIndex(bm25=bm25, chunk_ids=meta["chunk_ids"], interview_of=arrays["interview_of"],
+                            interviews=meta["interviews"], speaker_ptr=arrays["speaker_ptr"],
+                            speaker_idx=arrays["speaker_idx"], speakers=meta["speakers"],
+                            day_of=arrays["day_of"], sounds=meta["sounds"], stem_of=meta["stem_of"],
+                            stamp=meta["stamp"])
     except (OSError, ValueError, KeyError):
         return None
-    return KeywordIndex(bm25=bm25, chunk_ids=meta["chunk_ids"], interview_of=arrays["interview_of"],
-                        interviews=meta["interviews"], speaker_of=arrays["speaker_of"], speakers=meta["speakers"],
-                        day_of=arrays["day_of"], sounds=meta["sounds"], stem_of=meta["stem_of"],
-                        stamp=meta["stamp"])
+
+
+def chunk_speakers(meta: dict) -> list[str]:
+    """Who speaks in a chunk, from its metadata: one `speaker`, or the `speakers` of grouped short turns."""
+    return [meta["speaker"]] if meta.get("speaker") else list(meta.get("speakers") or ())
+
+
+def speaks_in(index: KeywordIndex, allowed: set[str]) -> np.ndarray:
+    """Per chunk: does any of `allowed` speak in it."""
+    wanted = [n for n, s in enumerate(index.speakers) if s in allowed]
+    found = np.concatenate([[0], np.cumsum(np.isin(index.speaker_idx, wanted))])
+    return found[index.speaker_ptr[1:]] > found[index.speaker_ptr[:-1]]
 
 
 def read_chunks(collection, interview_ids: list[str]) -> list[tuple[str, str, dict]]:

@@ -26,15 +26,16 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """A retrieval window: consecutive segments of one speaker that fit the embedder."""
+    """A retrieval window: consecutive segments that fit the embedder (short turns grouped, see chunking.py)."""
 
     index: int
     start: float
     end: float
     text: str
-    speaker: str | None
+    speaker: str | None  # when one speaker says all of it
     first_segment: int
     last_segment: int
+    speakers: tuple[str, ...] = ()  # everyone who speaks in it, in order
 
 
 @dataclass(frozen=True, slots=True)

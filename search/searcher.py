@@ -69,8 +69,7 @@ class Searcher:
         scores = ranked[0] if len(ranked) == 1 else _fuse(ranked)
         best = sorted(scores, key=lambda cid: -scores[cid])[: max(1, limit)]
         candidates = self._candidates(best, scores, read)
-        return narrow(self.archive, candidates, query, interviews, vector, self.embedder,
-                      follow_answers=scope.speakers is None)
+        return narrow(self.archive, candidates, query, interviews, vector, self.embedder, speakers=scope.speakers)
 
     # -- archive state --------------------------------------------------------------------------
 
@@ -136,8 +135,9 @@ class Searcher:
         clauses = []
         if scope.interviews is not None:
             clauses.append({"interview_id": {"$in": sorted(scope.interviews)}})
-        if scope.speakers is not None:
-            clauses.append({"speaker": {"$in": sorted(scope.speakers)}})
+        if scope.speakers is not None:  # a chunk of one speaker, or grouped short turns that include one
+            clauses.append({"$or": [{"speaker": {"$in": sorted(scope.speakers)}},
+                                    *({"speakers": {"$contains": s}} for s in sorted(scope.speakers))]})
         if scope.since is not None:
             clauses.append({"day": {"$gte": scope.since}})
         if scope.until is not None:
@@ -150,8 +150,7 @@ class Searcher:
             allowed = [n for n, iid in enumerate(index.interviews) if iid in scope.interviews]
             mask &= np.isin(index.interview_of, allowed)
         if scope.speakers is not None:
-            allowed = [n for n, s in enumerate(index.speakers) if s in scope.speakers]
-            mask &= np.isin(index.speaker_of, allowed)
+            mask &= keyword.speaks_in(index, scope.speakers)
         if scope.since is not None:
             mask &= index.day_of >= scope.since
         if scope.until is not None:

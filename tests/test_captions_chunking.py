@@ -49,10 +49,24 @@ def _count_words(texts):
 
 def test_chunks_fill_to_the_limit_and_break_on_speaker_change():
     segments = [Segment(float(i), i + 1.0, f"w{i} x y", "A" if i < 5 else "B") for i in range(8)]
-    chunks = list(chunk_segments(iter(segments), _count_words, max_tokens=7))
+    chunks = list(chunk_segments(iter(segments), _count_words, max_tokens=7, min_tokens=0))
     assert [(c.first_segment, c.last_segment, c.speaker) for c in chunks] == [
         (0, 1, "A"), (2, 3, "A"), (4, 4, "A"), (5, 6, "B"), (7, 7, "B")]
     assert (chunks[0].start, chunks[0].end, chunks[0].text) == (0.0, 2.0, "w0 x y w1 x y")
+
+
+def test_short_turns_are_grouped_and_long_turns_keep_their_own_chunks():
+    """A meeting: long turns of A and C, with one-word turns of B between them."""
+    said = [("A", 30), ("B", 1), ("A", 30), ("B", 1), ("B", 1), ("C", 60), ("B", 1), ("A", 5)]
+    segments = [Segment(float(i), i + 1.0, " ".join(["w"] * n), who) for i, (who, n) in enumerate(said)]
+    chunks = list(chunk_segments(segments, _count_words, max_tokens=100, min_tokens=40))
+    assert [(c.first_segment, c.last_segment, c.speaker, c.speakers) for c in chunks] == [
+        (0, 2, None, ("A", "B")),  # 30 words of A are too few to end a chunk: B's "w" and A's next turn join
+        (3, 5, None, ("B", "C")),  # 61 words end it at the change to B; B's two words are too few, so C joins
+        (6, 7, None, ("B", "A")),  # 62 words end that one; the rest is what is left
+    ]
+    alone = list(chunk_segments(segments, _count_words, max_tokens=100, min_tokens=0))
+    assert len(alone) == 7 and all(len(c.speakers) == 1 for c in alone), "without grouping: one chunk a turn"
 
 
 def test_an_oversized_segment_is_a_chunk_of_its_own():

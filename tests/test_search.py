@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -187,3 +189,19 @@ def test_one_searcher_serves_many_threads(sample_archive):
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(lambda q: (q, [(h.interview_id, h.start) for h in searcher.search(q)]), queries))
     assert all(result == alone[q] for q, result in together)
+
+
+def test_a_keyword_index_cached_by_an_older_onrecord_is_rebuilt(tmp_path, isolated_archive):
+    """An upgrade must not meet a cache laid out the old way (one speaker per chunk) with a traceback."""
+    import numpy as np
+
+    vtt = _vtt(tmp_path / "one.vtt", ["We talked about sourdough bread and starters.", "Flour matters."])
+    assert run_cli("ingest", str(vtt)).returncode == 0
+    assert _search(isolated_archive, "sourdough", "--mode", "keyword")
+    import hashlib
+
+    key = hashlib.sha256(open_archive(Settings()).location.encode()).hexdigest()[:16]  # as Searcher keys it
+    arrays = Path(os.environ["XDG_CACHE_HOME"]) / "onrecord" / "keyword" / key / "arrays.npz"  # the CLI's cache
+    assert arrays.is_file()
+    np.savez(arrays, interview_of=np.zeros(1, np.int32), speaker_of=np.zeros(1, np.int32), day_of=np.zeros(1))
+    assert _search(isolated_archive, "sourdough", "--mode", "keyword")[0]["title"] == "one"
