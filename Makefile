@@ -17,7 +17,7 @@ demo: install
 	$(ONRECORD) --archive $(DEMO_ARCHIVE) ingest samples/
 	$(ONRECORD) --archive $(DEMO_ARCHIVE) list
 	$(ONRECORD) --archive $(DEMO_ARCHIVE) search "how do they bring the rocket back" --limit 3
-	@echo "==> The app: http://127.0.0.1:8501 (archive ./$(DEMO_ARCHIVE)). Ctrl-C stops it."
+	@echo "==> The app: http://127.0.0.1:$${STREAMLIT_SERVER_PORT:-8501} (archive ./$(DEMO_ARCHIVE)). Ctrl-C stops it."
 	$(ONRECORD) --archive $(DEMO_ARCHIVE) ui --open
 
 # The linter, the whole suite on embedded archives, then the archive, search and answer tests again with every archive

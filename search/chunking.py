@@ -13,7 +13,7 @@ from .iterutil import batched
 from .models import Chunk, Segment
 
 CountTokens = Callable[[Sequence[str]], list[int]]
-MIN_TOKENS = 48  # about 35 words: below this, a turn is grouped with what follows it
+MIN_TOKENS = 128  # about 90 words; measured on meeting-like transcripts (benchmarks/bench_turns.py)
 
 
 def chunk_segments(segments: Iterable[Segment], count_tokens: CountTokens, max_tokens: int,
