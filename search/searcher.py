@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from .errors import OnrecordError
 from .hits import Candidate, narrow
 from .models import Hit, Interview
 from .query import MODES, Filters, Query, day_bound, expand_fuzzy, parse_query
-from .text import contains_phrase, terms
+from .text import contains_phrase, normalized, stopwords, terms, words
 
 CANDIDATES = 50  # keyword candidates, before fusion
 DENSE_CANDIDATES = 30  # nearest chunks, before fusion
@@ -58,6 +59,17 @@ class Searcher:
         if not interviews:
             return []
         scope = self._scope(filters, interviews)
+        named, names = mentioned_speakers(raw_query, interviews) if scope.speakers is None else (set(), set())
+        if named:  # "What did Dana say about…": her words about it first; everyone's when she said nothing that fits
+            about = " ".join(w for w in words(raw_query) if w not in names)  # the name says who, not what
+            steered = parse_query(about) if about else query
+            hits = self._search(steered, dataclasses.replace(scope, speakers=named), limit, mode, interviews)
+            if hits:
+                return hits
+            query = parse_query(raw_query)  # afresh: retrieval adds sounds-alike words to a query it searched
+        return self._search(query, scope, limit, mode, interviews)
+
+    def _search(self, query: Query, scope: _Scope, limit: int, mode: str, interviews: dict) -> list[Hit]:
         read: dict[str, tuple[str, dict]] = {}  # chunk texts and metadata this query has already read
         ranked: list[dict[str, float]] = []
         vector = None
@@ -208,6 +220,27 @@ class Searcher:
             got = self._chunks.get(ids=missing, include=["documents", "metadatas"])
             read.update({cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])})
         return [Candidate(cid, read[cid][0], read[cid][1], round(scores[cid], 4)) for cid in chunk_ids if cid in read]
+
+
+NOT_A_NAME = frozenset({"speaker", "guest", "unknown"})  # words of labels that name nobody in particular
+
+
+def mentioned_speakers(question: str, interviews: dict[str, Interview]) -> tuple[set[str], set[str]]:
+    """The speakers a question names, and the words it names them with: a speaker's whole name or label
+    ("Speaker 2", "Dana Ortiz") or one distinctive word of it ("Dana", "CFO" for "CFO (Dana Reyes)")."""
+    asked = normalized(question)
+    common = stopwords() | NOT_A_NAME
+    found, naming = set(), set()
+    for interview in interviews.values():
+        for shown in interview.speakers:
+            label = interview.label_of(shown)
+            phrases = {normalized(shown), normalized(label)}
+            phrases |= {w for w in words(f"{shown} {label}") if len(w) >= 3 and w not in common and not w.isdigit()}
+            said = {p for p in phrases if p and contains_phrase(asked, p)}
+            if said:
+                found.add(shown)
+                naming |= {w for p in said for w in p.split()}
+    return found, naming
 
 
 def _fuse(rankings: list[dict[str, float]]) -> dict[str, float]:

@@ -123,3 +123,17 @@ def test_bad_renames_are_one_line_and_change_nothing(isolated_archive, args, mes
     done = run_cli("speakers", "gardening", *args)
     assert done.returncode == 1 and done.stderr.startswith(f"error: {message}")
     assert [r["name"] for r in _speakers()] == [None, None]
+
+
+def test_a_question_that_names_a_speaker_gets_that_speakers_words(isolated_archive):
+    assert run_cli("ingest", str(SAMPLES / "transcripts" / "gardening.vtt")).returncode == 0
+    assert {h["speaker"] for h in _search("what did they say about the roof")} == {"Dana Ortiz"}  # the answers
+    assert {h["speaker"] for h in _search("what did the interviewer say about the roof")} == {"Interviewer"}
+    assert {h["speaker"] for h in _search("what did Dana say about the roof")} == {"Dana Ortiz"}
+    _speakers("--rename", "Interviewer", "CFO (Sam Lee)")  # a role and a name, as a newsroom might label them
+    for question in ("what did the CFO say about the roof", "what did sam lee say about the roof"):
+        assert {h["speaker"] for h in _search(question)} == {"CFO (Sam Lee)"}
+    # Only the host says "chore"; when the named speaker said nothing that fits, everyone's words are searched
+    # (and the host's question lands on Dana's answer).
+    [fallback] = _search("what did Dana say about a chore", "--mode", "keyword", "--limit", "1")
+    assert "daily chore" in fallback["context_before"] and fallback["speaker"] == "Dana Ortiz"
