@@ -86,7 +86,8 @@ def _write_up(summary) -> Iterator[str]:
         for q in topic.quotes:
             when = format_timestamp(q.start, millis=False)
             where = f"[{when}]({q.link})" if q.link else when
-            yield f"> “{_md(q.text)}” — {_md(q.speaker or 'unknown speaker')}, {where}\n\n"
+            who = f"{_md(q.speaker)}, " if q.speaker else ""  # a transcript without speakers names nobody
+            yield f"> “{_md(q.text)}” — {who}{where}\n\n"
 
 
 def _md(text: str) -> str:

@@ -137,3 +137,12 @@ def test_a_question_that_names_a_speaker_gets_that_speakers_words(isolated_archi
     # (and the host's question lands on Dana's answer).
     [fallback] = _search("what did Dana say about a chore", "--mode", "keyword", "--limit", "1")
     assert "daily chore" in fallback["context_before"] and fallback["speaker"] == "Dana Ortiz"
+
+
+def test_markdown_write_up_attributes_quotes_to_speakers_and_invents_none(isolated_archive):
+    assert run_cli("ingest", str(SAMPLES / "transcripts")).returncode == 0
+    garden = run_cli("export", "gardening", "--format", "md").stdout
+    attributed = [line for line in garden.splitlines() if line.startswith("> “")]
+    assert attributed and all(" — Dana Ortiz, " in q or " — Interviewer, " in q for q in attributed)
+    chess = run_cli("export", "chess-podcast", "--format", "md").stdout
+    assert "> “" in chess and "unknown speaker" not in chess
