@@ -196,3 +196,22 @@ def test_an_archive_that_cannot_be_opened_is_one_sentence_on_every_page(app, tmp
         assert [e.value for e in at.error] == [
             f"archive {tmp_path / 'archive'} has schema 1, older than this onrecord's (2); run "
             f"`onrecord --archive {tmp_path / 'archive'} migrate` to upgrade it in place (nothing is deleted)"]
+
+
+def test_interview_page_names_a_speaker(app, tmp_path):
+    archive = tmp_path / "archive"
+    assert run_cli("--archive", str(archive), "ingest", str(SAMPLES / "transcripts" / "gardening.vtt")).returncode == 0
+    at = app("interview", archive=archive)
+    assert "Interviewer · 00:36 of talk · “Welcome back." in texts(at)  # six questions, 36.7 s in all
+
+    def rename(who: str, name: str) -> None:
+        next(s for s in at.selectbox if s.label == "Speaker").select(who)
+        next(t for t in at.text_input if t.label == "Name").input(name)
+        next(b for b in at.button if b.label == "Rename").click().run()
+        assert not at.exception, at.exception
+
+    rename("Interviewer", "Sam Lee")
+    assert "Sam Lee (Interviewer) · 00:36" in texts(at)
+    assert "**Sam Lee:** Welcome back." in [str(m.value)[:len("**Sam Lee:** Welcome back.")] for m in at.markdown]
+    rename("Sam Lee", "Dana Ortiz")
+    assert "'Dana Ortiz' is already a speaker of gardening" in texts(at)

@@ -1,9 +1,11 @@
-"""One interview: the player and the transcript beside it (click a time to play from there), the topic
-write-up with playable quotes, and exports."""
+"""One interview: the player and the transcript beside it (click a time to play from there), its speakers
+(named here), the topic write-up with playable quotes, and exports."""
 
 import streamlit as st
 
+from search.errors import OnrecordError
 from search.export import FORMATS, export
+from search.speakers import rename, speaker_table
 from ui.app import resources
 from ui.app.widgets import clock, escape, play_button, player, quote_chips
 
@@ -41,6 +43,22 @@ with left:
         text.markdown((f"**{escape(s.speaker)}:** " if s.speaker else "") + escape(s.text))
 
 with right:
+    if interview.speakers:
+        st.subheader("Speakers")
+        for row in speaker_table(interview, segments):
+            shown = f"{row.name} ({row.label})" if row.name else row.label
+            st.caption(escape(f"{shown} · {clock(row.seconds)} of talk · “{row.first_words}…”"))
+        with st.form("rename-speaker", border=False):
+            who = st.selectbox("Speaker", interview.speakers)
+            name = st.text_input("Name", placeholder="a name, or the speaker's label to undo one")
+            if st.form_submit_button("Rename"):
+                try:
+                    rename(archive, interview, who, name)
+                except OnrecordError as exc:
+                    st.error(escape(str(exc)))
+                else:
+                    resources.searcher().mark_stale()
+                    st.rerun()
     st.subheader("Topics")
     summarizer = resources.summarizer()
     summary = summarizer.stored(interview)
