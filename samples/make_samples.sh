@@ -28,20 +28,23 @@ RATE=16000          # output sample rate (Hz), mono everywhere
 WPM=150             # espeak-ng speaking rate (words per minute)
 GAP=0.6             # silence between turns (s)
 EDGE=0.3            # silence at the start and end of each file (s)
-VOICE_I="en-us+m3"  # interviewer
-VOICE_G="en-gb+f3"  # guest
+# Two voices a speaker model can tell apart: espeak's en-us+m3 and en-gb+f3 embed (CAM++) as alike as two
+# turns of one voice (cosine 0.87), so no diarizer could separate them; a deep m1 and the klatt4 voice do
+# (about 0.57, against 0.9 within a voice), and tiny.en still hears them well.
+VOICE_I=(-v en-us+m1 -p 10)         # interviewer
+VOICE_G=(-v en-us+klatt4 -a 70)     # guest (quieter: at full amplitude klatt4 clips)
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
 # ---------------------------------------------------------------------------
 # Scripts. One turn per line: ROLE|Speaker name|Text exactly as spoken.
-# ROLE is I (interviewer voice, also used for the single-speaker talk) or G (guest voice).
+# ROLE is I (interviewer voice) or G (guest voice, also used for the single-speaker talk).
 # Keep sentences short and plain; write numbers as words (better: avoid numbers,
 # Whisper writes them as digits). The wording was tuned until faster-whisper
 # tiny.en transcribes each file almost word for word (check_samples.py): espeak's
-# en-gb voice turns "by hand" into "my hand" and "cherries" into "carries", and
-# "pip"/"wheel" are only heard reliably from the en-us voice at 140 wpm.
+# en-gb voice turned "by hand" into "my hand" and "cherries" into "carries", and
+# "pip"/"wheel" are heard reliably from the klatt4 voice at 140 wpm.
 # ---------------------------------------------------------------------------
 
 ROCKETS=(
@@ -71,7 +74,7 @@ COFFEE=(
 )
 
 PACKAGING=(
-"I|Priya Nair|Let me explain Python packaging in plain words. First, the wheel. A wheel is a package that is already built, so pip can install it quickly. Always work inside a virtual environment, so each project keeps its own libraries. A lock file records the exact version of each dependency. With a lock file, your whole team installs the same versions. Finally, keep pip up to date."
+"G|Priya Nair|Let me explain Python packaging in plain words. First, the wheel. A wheel is a package that is already built, so pip can install it quickly. Always work inside a virtual environment, so each project keeps its own libraries. A lock file records the exact version of each dependency. With a lock file, your whole team installs the same versions. Finally, keep pip up to date."
 )
 
 BIKES=(
@@ -92,27 +95,37 @@ silence() {
     sox -D -n -r "$RATE" -c 1 -b 16 "$2" trim 0 "$1"  # -D: true digital silence, no dither noise
 }
 
-# speak_turns OUT.wav WPM TURN... : synthesise turns, join with GAP silence, pad edges.
+# speak_turns OUT.wav WPM TURN... : synthesise turns, join with GAP silence, pad edges. Appends each turn's
+# exact start and end (seconds in OUT.wav) to OUT.wav.times, one "start end" line per turn.
 speak_turns() {
     local out="$1" wpm="$2"; shift 2
-    local n=0 parts=() role speaker text voice raw
+    local n=0 parts=() role speaker text raw at length
+    local -a voice
     silence "$GAP" "$WORK/gap.wav"
     silence "$EDGE" "$WORK/edge.wav"
     parts+=("$WORK/edge.wav")
+    at="$EDGE"
+    : >"$out.times"
     for turn in "$@"; do
         IFS='|' read -r role speaker text <<<"$turn"
         case "$role" in
-            I) voice="$VOICE_I" ;;
-            G) voice="$VOICE_G" ;;
+            I) voice=("${VOICE_I[@]}") ;;
+            G) voice=("${VOICE_G[@]}") ;;
             *) echo "bad role '$role' in: $turn" >&2; exit 1 ;;
         esac
         n=$((n + 1))
         raw="$WORK/turn-raw-$n.wav"
-        espeak-ng -v "$voice" -s "$wpm" -w "$raw" -- "$text"
+        espeak-ng "${voice[@]}" -s "$wpm" -w "$raw" -- "$text"
         # -D: no dither, so output is deterministic.
         sox -D "$raw" -r "$RATE" -c 1 -b 16 "$WORK/turn-$n.wav"
-        if [ "$n" -gt 1 ]; then parts+=("$WORK/gap.wav"); fi
+        if [ "$n" -gt 1 ]; then
+            parts+=("$WORK/gap.wav")
+            at=$(python3 -c "print(round($at + $GAP, 4))")
+        fi
         parts+=("$WORK/turn-$n.wav")
+        length="$(soxi -D "$WORK/turn-$n.wav")"
+        echo "$at $(python3 -c "print(round($at + $length, 4))")" >>"$out.times"
+        at=$(python3 -c "print(round($at + $length, 4))")
     done
     parts+=("$WORK/edge.wav")
     sox -D "${parts[@]}" "$out"
@@ -169,17 +182,19 @@ publish "$WORK/city-bikes.mp4" city-bikes.mp4
 # ---------------------------------------------------------------------------
 # scripts.json: the turns of every audio/video sample, exactly as spoken.
 # ---------------------------------------------------------------------------
+# Each turn with its exact start and end in the file (from speak_turns), so tests can check who spoke when.
 {
-    for t in "${ROCKETS[@]}";   do printf 'rockets-interview.mp3|%s\n' "$t"; done
-    for t in "${COFFEE[@]}";    do printf 'coffee-interview.ogg|%s\n' "$t"; done
-    for t in "${PACKAGING[@]}"; do printf 'packaging-talk.m4a|%s\n' "$t"; done
-    for t in "${BIKES[@]}";     do printf 'city-bikes.mp4|%s\n' "$t"; done
+    paste -d'|' <(printf '%s\n' "${ROCKETS[@]}") "$WORK/rockets.wav.times" | sed 's/^/rockets-interview.mp3|/'
+    paste -d'|' <(printf '%s\n' "${COFFEE[@]}") "$WORK/coffee.wav.times" | sed 's/^/coffee-interview.ogg|/'
+    paste -d'|' <(printf '%s\n' "${PACKAGING[@]}") "$WORK/packaging.wav.times" | sed 's/^/packaging-talk.m4a|/'
+    paste -d'|' <(printf '%s\n' "${BIKES[@]}") "$WORK/bikes.wav.times" | sed 's/^/city-bikes.mp4|/'
 } | python3 -c '
 import json, sys
 out = {}
 for line in sys.stdin:
-    name, _role, speaker, text = line.rstrip("\n").split("|", 3)
-    out.setdefault(name, []).append({"speaker": speaker, "text": text})
+    name, _role, speaker, text, times = line.rstrip("\n").split("|", 4)
+    start, end = map(float, times.split())
+    out.setdefault(name, []).append({"speaker": speaker, "text": text, "start": start, "end": end})
 json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
 sys.stdout.write("\n")
 ' >"$WORK/scripts.json"

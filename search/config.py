@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     beam_size: int = 5
     language: str | None = None  # None: detect
     cpu_threads: int = 0  # 0: one per core
+    diarize: bool = True  # who spoke when, for audio and video (transcripts bring their own speakers)
+    speakers: int | None = None  # how many speakers a recording has, when known; None: the diarizer guesses
 
     # None: whatever the archive was built with (all-MiniLM-L6-v2 for a new archive).
     embed_model: str | None = None

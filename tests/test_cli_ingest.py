@@ -105,7 +105,7 @@ def test_reingest_is_skipped_and_writes_nothing(sample_archive):
     assert done.returncode == 0, done.stderr
     results = json_lines(done.stdout)
     assert len(results) == 6 and {r["status"] for r in results} == {"skipped"}
-    assert all(set(r) == {"source", "interview_id", "status", "error", "duration"} for r in results)
+    assert all(set(r) == {"source", "interview_id", "status", "error", "duration", "notice"} for r in results)
     assert _listed(sample_archive) == before
 
 

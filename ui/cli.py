@@ -96,14 +96,19 @@ def main(ctx: click.Context, archive: str | None, chroma_url: str | None) -> Non
 @click.option("--compute-type", help="CTranslate2 compute type, e.g. int8, float16 (default: auto).")
 @click.option("--beam-size", type=click.IntRange(1, 20), help="Whisper beam size (default 5).")
 @click.option("--language", help="Spoken language code; detected when omitted.")
+@click.option("--no-diarize", "diarize", flag_value=False, default=None,
+              help="Do not tell speakers apart (faster; audio is then stored without speakers).")
+@click.option("--speakers", type=click.IntRange(1, 20), help="How many speakers the recordings have, if known.")
 @click.option("--embed-model", help="sentence-transformers model (default: the archive's).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source, one per line.")
 @click.pass_context
 @handle_errors
-def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, language, embed_model, as_json):
+def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, language, diarize, speakers,
+           embed_model, as_json):
     """Add media files, folders, URLs and transcripts (VTT, SRT, onrecord JSON) to the archive."""
     from rich.console import Console
 
+    from ingest.diarize import diarizer_for
     from ingest.pipeline import Ingestor
     from ingest.sources import expand
     from ingest.transcribe import TranscribeOptions, WhisperTranscriber
@@ -112,7 +117,8 @@ def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, 
     from .progress import IngestProgress
 
     settings = _settings(ctx, whisper_model=whisper_model, device=device, compute_type=compute_type,
-                         beam_size=beam_size, language=language, embed_model=embed_model)
+                         beam_size=beam_size, language=language, embed_model=embed_model, diarize=diarize,
+                         speakers=speakers)
     found = expand(sources)
     if title and len(found) != 1:
         raise OnrecordError(f"--title needs exactly one source, got {len(found)}")
@@ -122,7 +128,7 @@ def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, 
     failed = 0
     with IngestProgress(console, len(found)) as progress:
         ingestor = Ingestor(archive, transcriber, embedder_for(settings, archive.embed_model),
-                            progress=progress, title=title)
+                            progress=progress, title=title, diarizer=diarizer_for(settings), speakers=settings.speakers)
         for result in ingestor.run(found):
             progress.source_done()
             failed += result.status == "failed"
@@ -133,6 +139,8 @@ def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, 
             else:
                 length = format_timestamp(result.duration or 0, millis=False)
                 progress.echo(f"{result.status:8} {result.interview_id}  {result.title}  ({length})")
+                if result.notice:
+                    progress.echo(f"note: {result.source}: {result.notice}", err=True)
     sys.exit(1 if failed else 0)
 
 

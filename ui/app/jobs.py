@@ -8,6 +8,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
+from ingest.diarize import diarizer_for
 from ingest.pipeline import Ingestor
 from ingest.sources import Source, expand
 from ingest.transcribe import TranscribeOptions, WhisperTranscriber
@@ -55,6 +56,7 @@ class JobBoard:
         self.jobs: dict[str, Job] = {}
         self._queue: queue.Queue[tuple[Job, list[Source]]] = queue.Queue()
         self._transcriber = WhisperTranscriber(TranscribeOptions.from_settings(settings))
+        self._diarizer = diarizer_for(settings)
         threading.Thread(target=self._work, name="onrecord-ingest", daemon=True).start()
 
     def submit(self, inputs: list[str]) -> Job:
@@ -68,7 +70,8 @@ class JobBoard:
         while True:
             job, sources = self._queue.get()
             progress = _JobProgress(job)
-            ingestor = Ingestor(self.archive, self._transcriber, self.embedder, progress=progress)
+            ingestor = Ingestor(self.archive, self._transcriber, self.embedder, progress=progress,
+                                diarizer=self._diarizer, speakers=self.settings.speakers)
             for state, source in zip(job.sources, sources):
                 state.status = "running"
                 try:
