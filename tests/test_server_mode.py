@@ -35,8 +35,12 @@ def test_ingest_in_one_process_and_read_in_others(server_url, tmp_path):
     again = json_lines(run_cli("ingest", str(SAMPLES / "transcripts"), "--json", env=env).stdout)
     assert {r["status"] for r in again} == {"skipped"}
     assert not (tmp_path / "must-stay-unused").exists(), "server mode writes nothing locally"
-    other = run_cli("--archive", f"{server_url}/newsroom", "list", "--json")  # a second archive, same server
-    assert other.returncode == 0 and json.loads(other.stdout) == []
+    newsroom = f"{server_url}/newsroom"  # a second archive on the same server: a read creates no database
+    other = run_cli("--archive", newsroom, "list", "--json")
+    assert other.returncode == 1 and other.stderr.startswith(f"error: no archive at {newsroom}")
+    assert run_cli("--archive", newsroom, "ingest", str(SAMPLES / "transcripts" / "chess-podcast.srt")).returncode == 0
+    listed = json.loads(run_cli("--archive", newsroom, "list", "--json").stdout)
+    assert [i["title"] for i in listed] == ["chess-podcast"]
     vtt = run_cli("export", "gardening", "--format", "vtt", env=env)
     assert vtt.returncode == 0 and "<v Dana Ortiz>" in vtt.stdout
 
