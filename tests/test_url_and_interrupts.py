@@ -90,10 +90,10 @@ def test_an_interrupted_ingest_is_invisible_and_the_rerun_completes_it(tmp_path,
     monkeypatch.setattr(pipeline, "PAGES_PER_WRITE", 2)  # 400 segments (800 s here) per write
     vtt = tmp_path / "long.vtt"
     _long_vtt(vtt)
-    clean = open_archive(Settings(archive=tmp_path / "clean"))
+    clean = open_archive(Settings(archive=tmp_path / "clean"), create=True)
     assert next(_ingestor(clean).run(expand([str(vtt)]))).status == "added"
 
-    archive = open_archive(Settings(archive=tmp_path / "crashed"))
+    archive = open_archive(Settings(archive=tmp_path / "crashed"), create=True)
     for cut in (1000.0, 1700.0):  # after the first write of pages, then deep into the chunks
         with pytest.raises(KeyboardInterrupt):
             list(_ingestor(archive, _InterruptAfter(cut)).run(expand([str(vtt)])))
