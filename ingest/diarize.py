@@ -178,3 +178,35 @@ def _without_slivers(runs: list[tuple[str, list[Word]]]) -> list[tuple[str, list
         else:  # the first run was a sliver: it belongs to this one
             out[-1] = (who, out[-1][1] + list(words))
     return out
+
+
+def add_speakers(archive, interview, diarizer: Diarizer, speakers: int | None = None):
+    """Speakers for an interview already in the archive, from its media, without transcribing it again.
+    Each stored segment gets the speaker of most of its words (segments are not split here, so every write
+    is in place and an interrupted run is finished by running it again); a fresh ingest also splits them."""
+    import tempfile
+
+    from .fetch import download_audio
+
+    if interview.kind == "transcript" or not interview.media:
+        raise OnrecordError(f"{interview.title}: a transcript, with no recording to tell the voices apart in")
+    with tempfile.TemporaryDirectory(prefix="onrecord-") as folder:
+        if "://" in interview.media:
+            path = download_audio(interview.media, Path(folder)).path
+        else:
+            path = Path(interview.media)
+            if not path.is_file():
+                raise OnrecordError(f"{interview.title}: its recording {path} is not on this machine")
+        turns = diarizer.diarize(path, speakers)
+    if not turns:
+        raise OnrecordError(f"{interview.title}: too little speech to tell voices apart")
+    starts = [t.start for t in turns]
+    segments = [dataclasses.replace(s, speaker=_most_of(s, turns, starts)) for s in archive.segments(interview)]
+    return archive.set_speakers(interview, segments)
+
+
+def _most_of(segment: Segment, turns: Sequence[SpeakerTurn], starts: Sequence[float]) -> str:
+    said = [speaker_at(turns, starts, (w.start + w.end) / 2) for w in segment.words]
+    if not said:
+        return speaker_at(turns, starts, (segment.start + segment.end) / 2)
+    return max(dict.fromkeys(said), key=said.count)

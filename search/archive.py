@@ -381,6 +381,43 @@ class Archive:
         self.commit(renamed)
         return renamed
 
+    @_storage_errors
+    def set_speakers(self, interview: Interview, segments: Sequence[Segment]) -> Interview:
+        """New speakers for the same segments (`onrecord diarize`), rewritten in place: pages, then the chunks'
+        metadata, then the record, whose names are cleared (the labels are new). Stored write-ups are dropped.
+        Running it again after an interruption finishes it; readers meanwhile see some segments' new speakers."""
+        if len(segments) != interview.segments:
+            raise OnrecordError(f"interview {interview.id}: {len(segments)} segments given, "
+                                f"it has {interview.segments}")
+        self.ensure_space()
+        pages = list(iter_pages(segments))
+        for first in range(0, len(pages), 10):
+            group = pages[first:first + 10]
+            self.transcripts.upsert(
+                ids=[page_id(interview.id, first + n) for n in range(len(group))],
+                documents=[json.dumps([segment_to_json(s) for s in page], ensure_ascii=False) for page in group],
+                metadatas=[{"interview_id": interview.id, "page": first + n} for n in range(len(group))],
+                embeddings=[_NO_VECTOR] * len(group))
+        if self.chunks_collection_name:
+            chunks = self.chunks()
+            got = chunks.get(where={"interview_id": interview.id}, include=["metadatas", "documents", "embeddings"])
+            if got["ids"]:
+                metas = []
+                for meta in got["metadatas"]:
+                    spoken = [s.speaker for s in segments[meta["first_segment"]:meta["last_segment"] + 1]]
+                    who = tuple(dict.fromkeys(s for s in spoken if s))
+                    metas.append(_chunk_metadata(interview.id, dataclasses.replace(
+                        _NO_CHUNK, index=meta["index"], start=meta["start"], end=meta["end"],
+                        first_segment=meta["first_segment"], last_segment=meta["last_segment"],
+                        speaker=who[0] if len(who) == 1 else None, speakers=who), int(meta.get("day", 0))))
+                chunks.upsert(ids=got["ids"], documents=got["documents"], embeddings=got["embeddings"],
+                              metadatas=metas)
+        self.summaries.delete(where={"interview_id": interview.id})
+        speakers = tuple(dict.fromkeys(s.speaker for s in segments if s.speaker))
+        changed = dataclasses.replace(interview, speakers=speakers, names={})
+        self.commit(changed)
+        return changed
+
     def _rename_in_chunks(self, interview_id: str, old: str, new: str) -> None:
         chunks = self.chunks()
         for field, match in (("speaker", old), ("speakers", {"$contains": old})):
@@ -409,6 +446,9 @@ class Archive:
             self.client.delete_collection(name)
         except Exception:  # noqa: BLE001 - Chroma raises different types per backend for "not there"
             pass
+
+
+_NO_CHUNK = Chunk(index=0, start=0.0, end=0.0, text="", speaker=None, first_segment=0, last_segment=0)
 
 
 def _chunk_metadata(interview_id: str, chunk: Chunk, day: int) -> dict:

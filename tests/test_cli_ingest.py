@@ -13,7 +13,7 @@ import pytest
 from conftest import SAMPLES, json_lines, run_cli
 
 COMMANDS = ["ingest", "list", "show", "export", "delete", "reindex", "migrate", "search", "ask", "summarize", "ui",
-            "speakers"]
+            "speakers", "diarize"]
 AUDIO = ["city-bikes.mp4", "coffee-interview.ogg", "packaging-talk.m4a", "rockets-interview.mp3"]
 
 
@@ -45,9 +45,9 @@ def test_readme_quick_start_is_the_two_make_targets_ci_runs():
     assert "[test]" not in runtime and "llama" not in runtime, "the demo installs no test extras (nothing compiled)"
 
 
-READ_COMMANDS = [["list"], ["show", "x"], ["speakers", "x"], ["export", "x"], ["delete", "x", "-y"], ["reindex"],
-                 ["migrate"], ["search", "water"], ["ask", "why?"], ["summarize", "x"], ["summarize", "--topic", "x"],
-                 ["ui"]]
+READ_COMMANDS = [["list"], ["show", "x"], ["speakers", "x"], ["diarize", "--all"], ["export", "x"],
+                 ["delete", "x", "-y"], ["reindex"], ["migrate"], ["search", "water"], ["ask", "why?"],
+                 ["summarize", "x"], ["summarize", "--topic", "x"], ["ui"]]
 
 
 @pytest.mark.parametrize("command", READ_COMMANDS, ids=" ".join)

@@ -113,3 +113,22 @@ def test_labels_follow_first_appearance_and_a_known_count_merges_the_closest_voi
     centroids = {"SPEAKER_01": [1.0, 0.0], "SPEAKER_02": [0.0, 1.0], "SPEAKER_03": [0.9, 0.1]}
     merged = relabel(_at_most(turns, centroids, 2))
     assert [(t.start, t.end, t.speaker) for t in merged] == [(0, 4, "Speaker 1"), (5, 9, "Speaker 2")]
+
+
+def test_diarize_adds_speakers_to_recordings_already_in_the_archive(isolated_archive, scripts):
+    rockets = "rockets-interview.mp3"
+    assert run_cli("ingest", str(SAMPLES / rockets), str(SAMPLES / "transcripts"), "--no-diarize").returncode == 0
+    assert run_cli("speakers", "rockets-interview", "--json").stdout.strip() == "[]"
+    refused = run_cli("diarize", "gardening")
+    assert refused.returncode == 1 and refused.stderr == \
+        "error: gardening: a transcript, with no recording to tell the voices apart in\n"
+    [row] = json_lines(run_cli("diarize", "--all", "--json").stdout)  # transcripts are left alone
+    assert row["status"] == "diarized" and row["speakers"] == ["Speaker 1", "Speaker 2"]
+    turns = scripts[rockets]
+    segments = _segments(isolated_archive, "rockets-interview")
+    for s in segments:  # the interviewer is heard first: Speaker 1
+        truth = _script_speaker(turns, (s["start"] + s["end"]) / 2)
+        assert truth is None or s["speaker"] == ("Speaker 1" if truth == "Interviewer" else "Speaker 2"), s
+    assert len(segments) == json.loads(run_cli("list", "--json").stdout)[0]["segments"], "segments kept as they were"
+    hit = json.loads(run_cli("search", "how do they bring the rocket back", "--limit", "1", "--json").stdout)[0]
+    assert hit["speaker"] == "Speaker 2" and hit["context_before"] == "How do you bring a booster back?"

@@ -279,6 +279,41 @@ def speakers(ctx, interview, rename, as_json):
 
 
 @main.command()
+@click.argument("interviews", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="Every recording in the archive (transcripts are left alone).")
+@click.option("--speakers", type=click.IntRange(1, 20), help="How many speakers there are, if known.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per interview, one per line.")
+@click.pass_context
+@handle_errors
+def diarize(ctx, interviews, every, speakers, as_json):
+    """Tell the speakers apart in recordings already in the archive, from their media, without transcribing
+    them again. Their speakers become Speaker 1..N (names given before are cleared)."""
+    from ingest.diarize import SenkoDiarizer, add_speakers
+
+    settings = _settings(ctx)
+    archive = _archive(settings)
+    if every == bool(interviews):
+        raise OnrecordError("name the interviews to diarize, or pass --all")
+    chosen = ([i for i in archive.list() if i.kind != "transcript"] if every
+              else [archive.resolve(i) for i in interviews])
+    diarizer, failed = SenkoDiarizer(settings.device), 0
+    for interview in chosen:
+        try:
+            done, error = add_speakers(archive, interview, diarizer, speakers), None
+        except OnrecordError as exc:
+            done, error, failed = None, str(exc), failed + 1
+        row = {"interview_id": interview.id, "title": interview.title, "status": "failed" if error else "diarized",
+               "speakers": list(done.speakers) if done else [], "error": error}
+        if as_json:
+            _emit_json(row)
+        elif error:
+            click.echo(f"error: {error}", err=True)
+        else:
+            click.echo(f"diarized {interview.id}  {interview.title}  [{', '.join(done.speakers)}]")
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
 @click.option("--embed-model", help="sentence-transformers model to switch to (default: the archive's).")
 @click.option("--json", "as_json", is_flag=True, help="Report the result as JSON.")
 @click.pass_context
