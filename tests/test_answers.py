@@ -57,8 +57,8 @@ def test_extractive_answer_without_an_llm(sample_archive):
 
 MODEL_REPLY = (
     'She explains "the booster flips around and fires its engines" [1]. She also says "rockets are made of '
-    'cheese and moonlight" [2], see [9]. Landing: "the booster flips around and fires its engines and it lands '
-    'on a big ship in the sea" [1]. More in [2].')
+    'cheese and moonlight" [2], see [9]. Landing: "the booster flips around and fires its engines then it lands '
+    'on a big ship" [1]. More in [2].')  # the misquote shares 12 of its 15 words, in a row, with the script
 
 
 def test_llm_quotes_are_verified_repaired_or_removed(sample_archive):

@@ -98,14 +98,15 @@ def _id_of(at, title: str) -> str:
     return next(i.id for i in open_archive(Settings()).list() if i.title == title)
 
 
-def test_search_highlights_and_plays_in_place(app):
+def test_search_highlights_and_plays_in_place(app, scripts):
     at = app("search")
     at.text_input(key="search_query").set_value("how does the booster land").run()
     first = next(m.value for m in at.markdown if "<mark>" in str(m.value))
     assert "<mark>booster</mark>" in first
     at.button(key="hit-0").click().run()
     [audio] = media(at)
-    assert audio.proto.start_time in (20, 21) and audio.proto.autoplay
+    answer = scripts["rockets-interview.mp3"][5]  # "The booster flips around…": the hit is the answer
+    assert abs(audio.proto.start_time - answer["start"]) <= 1.5 and audio.proto.autoplay
 
 
 def test_ask_answers_extractively_with_playable_quote_chips(app):
