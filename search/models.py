@@ -57,6 +57,8 @@ class Interview:
     # label -> the name a user gave it. Segments and chunks carry the name itself (what everyone shows and
     # filters by); the label ("Speaker 2", or a caption's voice tag) is kept here, to list, filter and undo by.
     names: dict[str, str] = field(default_factory=dict)
+    # label -> similarity, for names given because the voice matched one named in another interview.
+    recognised: dict[str, float] = field(default_factory=dict)
 
     def label_of(self, speaker: str) -> str:
         return next((label for label, name in self.names.items() if name == speaker), speaker)
@@ -76,6 +78,7 @@ class Interview:
             "created": self.created,
             "date": self.date,
             "names": dict(self.names),
+            "recognised": dict(self.recognised),
         }
 
 
@@ -89,6 +92,9 @@ class Transcript:
     date: str | None = None
     media: str | None = None
     segments: list[Segment] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # speakers named on the way in (voices recognised)
+    recognised: dict[str, float] = field(default_factory=dict)
+    voices: dict[str, tuple[float, ...]] = field(default_factory=dict)  # label -> voice embedding
 
 
 def segment_to_json(segment: Segment) -> dict:
@@ -126,10 +132,11 @@ class SpeakerInfo:
     seconds: float  # talk time
     segments: int
     first_words: str
+    recognised: float | None = None  # the voice similarity, when the name came from a voice heard before
 
     def as_json(self) -> dict:
         return {"label": self.label, "name": self.name, "seconds": self.seconds, "segments": self.segments,
-                "first_words": self.first_words}
+                "first_words": self.first_words, "recognised": self.recognised}
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ def speaker_table(interview: Interview, segments: Iterable[Segment]) -> list[Spe
     for shown in first:
         label = interview.label_of(shown)
         rows.append(SpeakerInfo(label, interview.names.get(label), round(seconds[shown], 1), counts[shown],
-                                first[shown]))
+                                first[shown], interview.recognised.get(label)))
     return rows
 
 
@@ -52,4 +52,7 @@ def rename(archive: Archive, interview: Interview, who: str, name: str) -> Inter
     names = {lb: n for lb, n in interview.names.items() if lb != label}
     if name != label:
         names[label] = name
-    return archive.rename_speaker(interview, labels[label], names.get(label, label), names)
+    recognised = {lb: s for lb, s in interview.recognised.items() if lb != label}  # a person's word now
+    renamed = archive.rename_speaker(interview, labels[label], names.get(label, label), names, recognised)
+    archive.name_voice(interview.id, label, names.get(label))  # later recordings of this voice get the name
+    return renamed

@@ -111,7 +111,7 @@ def test_labels_follow_first_appearance_and_a_known_count_merges_the_closest_voi
     turns = [SpeakerTurn(5, 6, "SPEAKER_01"), SpeakerTurn(0, 4, "SPEAKER_02"), SpeakerTurn(7, 9, "SPEAKER_03")]
     assert [(t.start, t.speaker) for t in relabel(turns)] == [(0, "Speaker 1"), (5, "Speaker 2"), (7, "Speaker 3")]
     centroids = {"SPEAKER_01": [1.0, 0.0], "SPEAKER_02": [0.0, 1.0], "SPEAKER_03": [0.9, 0.1]}
-    merged = relabel(_at_most(turns, centroids, 2))
+    merged = relabel(_at_most(turns, centroids, 2)[0])
     assert [(t.start, t.end, t.speaker) for t in merged] == [(0, 4, "Speaker 1"), (5, 9, "Speaker 2")]
 
 
@@ -132,3 +132,23 @@ def test_diarize_adds_speakers_to_recordings_already_in_the_archive(isolated_arc
     assert len(segments) == json.loads(run_cli("list", "--json").stdout)[0]["segments"], "segments kept as they were"
     hit = json.loads(run_cli("search", "how do they bring the rocket back", "--limit", "1", "--json").stdout)[0]
     assert hit["speaker"] == "Speaker 2" and hit["context_before"] == "How do you bring a booster back?"
+
+
+def test_a_voice_named_in_one_recording_is_recognised_in_the_next_and_can_be_undone(isolated_archive):
+    """The samples' interviewer is one voice in every interview; each guest is another, shared voice."""
+    assert run_cli("ingest", str(SAMPLES / "rockets-interview.mp3")).returncode == 0
+    run_cli("speakers", "rockets-interview", "--rename", "Speaker 1", "Host")
+    assert run_cli("ingest", str(SAMPLES / "coffee-interview.ogg")).returncode == 0
+    rows = json.loads(run_cli("speakers", "coffee-interview", "--json").stdout)
+    host, guest = rows
+    assert (host["label"], host["name"]) == ("Speaker 1", "Host") and host["recognised"] >= 0.8
+    assert (guest["name"], guest["recognised"]) == (None, None), "a voice nobody named stays a label"
+    hits = json.loads(run_cli("search", "coffee", "--speaker", "host", "--limit", "20", "--json").stdout)
+    assert {h["speaker"] for h in hits} == {"Host"}, "one person, in both interviews"
+    assert {h["title"] for h in hits} == {"rockets-interview", "coffee-interview"}
+    undone = json.loads(run_cli("speakers", "coffee-interview", "--rename", "Host", "Speaker 1", "--json").stdout)
+    assert (undone[0]["name"], undone[0]["recognised"]) == (None, None)
+    run_cli("speakers", "rockets-interview", "--rename", "Host", "Speaker 1")  # nobody is named any more...
+    assert run_cli("ingest", str(SAMPLES / "city-bikes.mp4")).returncode == 0
+    bikes = json.loads(run_cli("speakers", "city-bikes", "--json").stdout)
+    assert [r["name"] for r in bikes] == [None, None], "...so nothing is recognised"

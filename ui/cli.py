@@ -274,6 +274,8 @@ def speakers(ctx, interview, rename, as_json):
         click.echo(f"{found.title}: no speakers known (a transcript without speaker tags)")
     for r in rows:
         shown = f"{r.name} ({r.label})" if r.name else r.label
+        if r.recognised:
+            shown += f" [voice {r.recognised:.2f}]"
         click.echo(f"{shown:<32} {format_timestamp(r.seconds, millis=False):>8}  {r.segments:>5} segments  "
                    f"“{r.first_words}…”")
 
