@@ -11,6 +11,11 @@ what it does for search (hits on the answer rather than the question).
 2. Cost. For each file, tiny.en transcription (onrecord's WhisperTranscriber, all segments consumed) and
    diarization (SenkoDiarizer, loaded once beforehand) are timed in this process; the report gives the ratio
    diarization / ASR (the target is 0.5 or less), and the one-time load.
+4. Voices across recordings. Every speaker's voice embedding from every file above, plus jfk.flac and a 31 s
+   recording cut from jfk.flac and two-speakers.wav (JFK, then each of the two, twice, by the RTTM), each
+   speaker identified by the scripts (the samples' two voices) or the RTTM; for every pair from different
+   files: is the cosine similarity at or above ingest/diarize.py's VOICE_MATCH. Reported: the range for the same
+   voice and for different people, false matches (different people above the line) and misses.
 3. Search. benchmarks/data/turn_questions.jsonl: questions about the samples, each with the scripted turn that
    answers it. The samples are ingested twice, without speakers (--no-diarize) and with; a question scores
    when its top hit is from the right sample and starts within 3 s of the answer turn's start.
@@ -90,7 +95,7 @@ def accuracy_and_cost(files: dict[str, list], diarizer, transcriber) -> dict:
         segments = list(transcriber.transcribe(path).segments)
         asr = time.perf_counter() - began
         began = time.perf_counter()
-        turns = diarizer.diarize(path)
+        turns = diarizer.diarize(path).turns
         cost = time.perf_counter() - began
         hypothesis = [(t.start, t.end, t.speaker) for t in turns]
         row = {"asr_s": round(asr, 2), "diarize_s": round(cost, 2), "ratio": round(cost / asr, 2),
@@ -149,6 +154,65 @@ def search_on_answers(scratch: Path) -> dict:
     return report
 
 
+def identities(path: Path, reference: list[tuple[float, float, str]], voices: dict, turns) -> dict[str, tuple]:
+    """label -> (who, voice) for each speaker the diarizer found: who is the reference speaker it overlaps most."""
+    out = {}
+    for label, voice in voices.items():
+        overlap: dict[str, float] = {}
+        for t in turns:
+            if t.speaker == label:
+                for start, end, who in reference:
+                    overlap[who] = overlap.get(who, 0.0) + max(0.0, min(end, t.end) - max(start, t.start))
+        if overlap:
+            out[f"{path.name}:{label}"] = (max(overlap, key=overlap.get), np.asarray(voice))
+    return out
+
+
+def voice_matches(diarizer, audio: Path, scratch: Path) -> dict:
+    from ingest.diarize import VOICE_MATCH
+
+    roles = {"Interviewer": "interviewer voice (en-us+m1)"}  # every sample's guest is the klatt4 voice
+    files = [(SAMPLES / n, [(s, e, roles.get(w, "guest voice (klatt4)")) for s, e, w in scripted(n)])
+             for n in (*TWO_VOICES, "packaging-talk.m4a")]
+    if (audio / "two-speakers.wav").is_file():
+        files += real_voices(audio, scratch)
+    found = {}
+    for path, reference in files:
+        result = diarizer.diarize(path)
+        found |= identities(path, reference, result.voices, result.turns)
+    keys = sorted(found)
+    same, different = [], []
+    for i, a in enumerate(keys):
+        for b in keys[i + 1:]:
+            if a.split(":")[0] != b.split(":")[0]:
+                similarity = float(found[a][1] @ found[b][1])
+                (same if found[a][0] == found[b][0] else different).append(similarity)
+    return {"threshold": VOICE_MATCH, "speakers": len(keys), "same_pairs": len(same),
+            "different_pairs": len(different), "same_range": [round(min(same), 2), round(max(same), 2)],
+            "different_range": [round(min(different), 2), round(max(different), 2)],
+            "false_matches": sum(s >= VOICE_MATCH for s in different), "misses": sum(s < VOICE_MATCH for s in same)}
+
+
+def real_voices(audio: Path, scratch: Path) -> list[tuple[Path, list]]:
+    """jfk.flac as is, and 31 s cut from it and two-speakers.wav: JFK, A, B, JFK, A, B (clean stretches)."""
+    import soundfile
+    from faster_whisper import decode_audio
+
+    jfk, two = (decode_audio(str(audio / n), sampling_rate=16000) for n in ("jfk.flac", "two-speakers.wav"))
+    cuts = [("JFK", jfk, 0.3, 5.5), ("speaker90", two, 11.05, 14.45), ("speaker91", two, 21.8, 27.8),
+            ("JFK", jfk, 5.5, 10.9), ("speaker90", two, 18.6, 21.45), ("speaker91", two, 14.72, 17.9)]
+    pieces, reference, at = [], [], 0.0
+    for who, source, start, end in cuts:
+        piece = source[int(start * 16000):int(end * 16000)]
+        reference.append((at, at + len(piece) / 16000, who))
+        pieces += [piece, np.zeros(int(0.7 * 16000), dtype=np.float32)]
+        at += len(piece) / 16000 + 0.7
+    mixed = scratch / "jfk-and-two-speakers.wav"
+    soundfile.write(mixed, np.concatenate(pieces), 16000)
+    return [(audio / "jfk.flac", [(0.0, 11.0, "JFK")]), (audio / "two-speakers.wav", rttm(audio / "two-speakers.rttm")),
+            (mixed, reference)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audio", type=Path, default=DEFAULT_AUDIO,
@@ -173,6 +237,7 @@ def main() -> None:
     report = {"cpu_count": os.cpu_count(), "diarizer_load_s": round(load, 2)}
     report["files"] = accuracy_and_cost(files, diarizer, transcriber)
     with tempfile.TemporaryDirectory(prefix="bench-diarize-") as tmp:
+        report["voices"] = voice_matches(diarizer, args.audio, Path(tmp))
         report["search"] = search_on_answers(Path(tmp))
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "bench_diarize.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -188,6 +253,11 @@ def print_report(report: dict) -> None:
         words = f"{r['words_right']:.2f}" if "words_right" in r else "-"
         print(f"{name:24}{r['speakers']:>5}/{r['reference_speakers']:<4}{r['der_collar_0']:>9.3f}"
               f"{r['der_collar_0.25']:>10.3f}{words:>7}{r['asr_s']:>7.2f}{r['diarize_s']:>8.2f}{r['ratio']:>10.2f}")
+    v = report["voices"]
+    print(f"\nvoices across recordings ({v['speakers']} speakers): same voice {v['same_range'][0]}-"
+          f"{v['same_range'][1]} ({v['same_pairs']} pairs), different people {v['different_range'][0]}-"
+          f"{v['different_range'][1]} ({v['different_pairs']} pairs); at {v['threshold']}: "
+          f"{v['false_matches']} false matches, {v['misses']} misses")
     s = report["search"]
     print(f"\nsearch, {s['questions']} questions: top hit within {WITHIN_S:g} s of the answer's start: "
           f"without speakers {s['without speakers']:.2f}, with speakers {s['with speakers']:.2f} "
