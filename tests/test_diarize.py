@@ -152,3 +152,40 @@ def test_a_voice_named_in_one_recording_is_recognised_in_the_next_and_can_be_und
     assert run_cli("ingest", str(SAMPLES / "city-bikes.mp4")).returncode == 0
     bikes = json.loads(run_cli("speakers", "city-bikes", "--json").stdout)
     assert [r["name"] for r in bikes] == [None, None], "...so nothing is recognised"
+
+
+def test_a_diarizer_that_fails_costs_the_speakers_not_the_interview(isolated_archive):
+    """A real failure of the real diarizer: asked for CUDA on a machine without it, while Whisper runs on the CPU."""
+    import torch
+
+    from ingest.diarize import SenkoDiarizer
+    from ingest.pipeline import Ingestor
+    from ingest.sources import expand
+    from ingest.transcribe import TranscribeOptions, WhisperTranscriber
+    from search.config import Settings
+    from search.embedder import embedder_for
+    from search.store import open_archive
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA works here, so the diarizer would not fail")
+    archive = open_archive(Settings(), create=True)
+    ingestor = Ingestor(archive, WhisperTranscriber(TranscribeOptions(device="cpu")),
+                        embedder_for(Settings(), None), diarizer=SenkoDiarizer("cuda"))
+    [result] = ingestor.run(expand([str(SAMPLES / "rockets-interview.mp3")]))
+    assert result.status == "added" and result.notice.startswith("speakers unknown: diarization failed (")
+    [interview] = archive.list()
+    assert interview.speakers == () and interview.segments > 5
+
+
+def test_stereo_music_is_one_clear_line(tmp_path, isolated_archive):
+    """Three steady tones in stereo: no voice for Whisper's VAD or the diarizer, so no speech, and no crash."""
+    t = np.arange(16000 * 12) / 16000
+    music = sum(a * np.sin(2 * np.pi * f * t) for a, f in ((0.2, 220), (0.15, 277), (0.1, 330)))
+    path = tmp_path / "music.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((np.stack([music, 0.8 * music], 1) * 32767).astype("<i2").tobytes())
+    done = run_cli("ingest", str(path))
+    assert done.returncode == 1 and done.stderr.strip().splitlines()[-1] == f"error: {path}: no speech found"
