@@ -21,11 +21,12 @@ demo: install
 	$(ONRECORD) --archive $(DEMO_ARCHIVE) ui --open
 
 # The linter, the whole suite on embedded archives, then the archive, search and answer tests again with every archive
-# (and speaker turns) on a real `chroma run` (tests/chroma_server.py starts and stops it).
+# (speaker turns, diarization and voices too) on a real `chroma run` (tests/chroma_server.py starts and stops it).
 test: install-test
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
-	$(PY) tests/chroma_server.py -- tests/test_cli_ingest.py tests/test_search.py tests/test_answers.py tests/test_turns.py
+	$(PY) tests/chroma_server.py -- tests/test_cli_ingest.py tests/test_search.py tests/test_answers.py tests/test_turns.py \
+		tests/test_diarize.py
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
