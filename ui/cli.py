@@ -277,7 +277,7 @@ def speakers(ctx, interview, rename, as_json):
         if r.recognised:
             shown += f" [voice {r.recognised:.2f}]"
         click.echo(f"{shown:<32} {format_timestamp(r.seconds, millis=False):>8}  {r.segments:>5} segments  "
-                   f"“{r.first_words}…”")
+                   f"“{r.first_words.rstrip('.,;:!?')}…”")
 
 
 @main.command()

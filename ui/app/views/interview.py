@@ -47,7 +47,7 @@ with right:
         st.subheader("Speakers")
         for row in speaker_table(interview, segments):
             shown = f"{row.name} ({row.label})" if row.name else row.label
-            st.caption(escape(f"{shown} · {clock(row.seconds)} of talk · “{row.first_words}…”"))
+            st.caption(escape(f"{shown} · {clock(row.seconds)} of talk · “{row.first_words.rstrip('.,;:!?')}…”"))
         with st.form("rename-speaker", border=False):
             who = st.selectbox("Speaker", interview.speakers)
             name = st.text_input("Name", placeholder="a name, or the speaker's label to undo one")
