@@ -442,12 +442,10 @@ class Archive:
             if got["ids"]:
                 metas = []
                 for meta in got["metadatas"]:
-                    spoken = [s.speaker for s in segments[meta["first_segment"]:meta["last_segment"] + 1]]
-                    who = tuple(dict.fromkeys(s for s in spoken if s))
-                    metas.append(_chunk_metadata(interview.id, dataclasses.replace(
-                        _NO_CHUNK, index=meta["index"], start=meta["start"], end=meta["end"],
-                        first_segment=meta["first_segment"], last_segment=meta["last_segment"],
-                        speaker=who[0] if len(who) == 1 else None, speakers=who), int(meta.get("day", 0))))
+                    spoken = segments[meta["first_segment"]:meta["last_segment"] + 1]
+                    who = tuple(dict.fromkeys(s.speaker for s in spoken if s.speaker))
+                    kept = {k: v for k, v in meta.items() if k not in ("speaker", "speakers")}
+                    metas.append(kept | _speaker_metadata(who))
                 chunks.upsert(ids=got["ids"], documents=got["documents"], embeddings=got["embeddings"],
                               metadatas=metas)
         self.summaries.delete(where={"interview_id": interview.id})
@@ -486,17 +484,18 @@ class Archive:
             pass
 
 
-_NO_CHUNK = Chunk(index=0, start=0.0, end=0.0, text="", speaker=None, first_segment=0, last_segment=0)
-
-
 def _chunk_metadata(interview_id: str, chunk: Chunk, day: int) -> dict:
     meta = {"interview_id": interview_id, "index": chunk.index, "start": chunk.start, "end": chunk.end,
             "first_segment": chunk.first_segment, "last_segment": chunk.last_segment, "day": day}
-    if chunk.speaker:
-        meta["speaker"] = chunk.speaker
-    elif chunk.speakers:  # grouped short turns: a speaker filter matches any of them (see Searcher._where)
-        meta["speakers"] = list(chunk.speakers)
-    return meta
+    return meta | _speaker_metadata(chunk.speakers or ((chunk.speaker,) if chunk.speaker else ()))
+
+
+def _speaker_metadata(speakers: tuple[str, ...]) -> dict:
+    """One speaker as `speaker`; grouped short turns as a `speakers` list, which a speaker filter matches by any
+    of them (see Searcher._where)."""
+    if len(speakers) == 1:
+        return {"speaker": speakers[0]}
+    return {"speakers": list(speakers)} if speakers else {}
 
 
 def interview_from_doc(doc: str) -> Interview:
