@@ -93,12 +93,12 @@ def test_library_search_and_play_a_hit(page, app_url, sample_archive):
     assert hit["start"] - 1 <= t <= hit["start"] + 2, (t, hit["start"])
 
 
-def test_interview_timestamp_plays_from_there(page, app_url):
+def test_interview_timestamp_plays_from_there(page, app_url, sample_archive):
+    listed = json.loads(run_cli("--archive", str(sample_archive), "list", "--json").stdout)
+    rockets = next(i["id"] for i in listed if i["title"] == "rockets-interview")
     page.goto(f"{app_url}/")
-    page.get_by_text("rockets-interview").first.wait_for()
-    card = page.get_by_text("rockets-interview", exact=True).locator(
-        "xpath=ancestor::div[.//button[normalize-space()='Open']][1]")
-    card.get_by_role("button", name="Open").click()
+    # Streamlit streams a page in element by element; the card's own keyed button is there once it is drawn.
+    page.locator(f".st-key-open-{rockets} button").click()
     page.get_by_role("heading", name="rockets-interview").wait_for()
     stamp = page.get_by_role("button", name="00:2").first  # a transcript timestamp twenty-something seconds in
     label = stamp.inner_text().strip()
