@@ -86,6 +86,32 @@ BIKES=(
 "G|Sam Okafor|Fewer people ride in the snow, but we keep most docking stations open all winter."
 )
 
+# A short podcast that moves through several subjects, with an intro, a sponsor read and an outro: the
+# write-up's ground truth (benchmarks/data/topic_annotations_samples.jsonl marks its sections by turn).
+OCEAN=(
+"I|Sam Reed|Welcome to Deep Water, the show about the ocean and the people who study it. I am your host, Sam Reed."
+"I|Sam Reed|My guest today is Anna Stone, a marine biologist."
+"G|Anna Stone|Thanks for having me. I have studied the sea for most of my life."
+"I|Sam Reed|Let us start with coral reefs. What is happening to them?"
+"G|Anna Stone|When the water gets too warm, the coral pushes out the algae that feed it. The reef turns white, and we call that bleaching. A bleached reef can recover, but only if the heat does not last too long."
+"I|Sam Reed|Can we help the reefs recover?"
+"G|Anna Stone|Yes. We grow young coral in nurseries and plant it back on damaged reefs."
+"I|Sam Reed|Let us talk about plastic. How much of it ends up in the sea?"
+"G|Anna Stone|Millions of tons of plastic reach the ocean every year. Most of it breaks into tiny pieces that fish and birds swallow."
+"I|Sam Reed|What can people do about it?"
+"G|Anna Stone|Use fewer plastic bags and bottles. Cleaning beaches helps, but stopping the waste at the source helps far more."
+"I|Sam Reed|We will be right back after a word from our sponsor. This episode is brought to you by Tidewater Boots. Tidewater boots keep your feet dry on any deck. Visit tidewater boots dot com and use the code deep water for a discount on your first pair."
+"I|Sam Reed|You also explore the deep sea. How do you get down there?"
+"G|Anna Stone|We send robots. Our underwater robot dives far deeper than any diver, into total darkness. It carries cameras, lights, and an arm that collects animals and rocks."
+"I|Sam Reed|What have the robots found?"
+"G|Anna Stone|Strange animals that make their own light, and hot springs on the sea floor that are full of life."
+"I|Sam Reed|Finally, sharks. Should swimmers be afraid of them?"
+"G|Anna Stone|Hardly. Sharks rarely attack people. Fishing boats kill millions of sharks every year, so sharks should be afraid of us."
+"I|Sam Reed|Why do sharks matter?"
+"G|Anna Stone|Sharks keep the food chain in balance. Without them, the fish they hunt grow too many, and the whole system suffers."
+"I|Sam Reed|Anna, thank you for joining us. That is all for this episode of Deep Water. Thanks for listening, and see you next week."
+)
+
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
@@ -180,6 +206,16 @@ bikes_dur="$(soxi -D "$WORK/bikes.wav")"
 publish "$WORK/city-bikes.mp4" city-bikes.mp4
 
 # ---------------------------------------------------------------------------
+# 5. ocean-podcast.mp3  (MP3, mono 16 kHz, 32 kbps): several subjects, a sponsor read, an intro and an outro
+# ---------------------------------------------------------------------------
+# Slower, like the packaging talk: tiny.en hears the klatt4 guest better at 135 wpm.
+speak_turns "$WORK/ocean.wav" 135 "${OCEAN[@]}"
+"${FF[@]}" -i "$WORK/ocean.wav" -ac 1 -ar "$RATE" \
+    -c:a libmp3lame -b:a 32k -id3v2_version 0 -write_id3v1 0 \
+    "${BITEXACT[@]}" "$WORK/ocean-podcast.mp3"
+publish "$WORK/ocean-podcast.mp3" ocean-podcast.mp3
+
+# ---------------------------------------------------------------------------
 # scripts.json: the turns of every audio/video sample, exactly as spoken.
 # ---------------------------------------------------------------------------
 # Each turn with its exact start and end in the file (from speak_turns), so tests can check who spoke when.
@@ -188,6 +224,7 @@ publish "$WORK/city-bikes.mp4" city-bikes.mp4
     paste -d'|' <(printf '%s\n' "${COFFEE[@]}") "$WORK/coffee.wav.times" | sed 's/^/coffee-interview.ogg|/'
     paste -d'|' <(printf '%s\n' "${PACKAGING[@]}") "$WORK/packaging.wav.times" | sed 's/^/packaging-talk.m4a|/'
     paste -d'|' <(printf '%s\n' "${BIKES[@]}") "$WORK/bikes.wav.times" | sed 's/^/city-bikes.mp4|/'
+    paste -d'|' <(printf '%s\n' "${OCEAN[@]}") "$WORK/ocean.wav.times" | sed 's/^/ocean-podcast.mp3|/'
 } | python3 -c '
 import json, sys
 out = {}
@@ -201,7 +238,7 @@ sys.stdout.write("\n")
 publish "$WORK/scripts.json" scripts.json
 
 # ---------------------------------------------------------------------------
-# 5./6. Hand-written transcripts (no audio).
+# 6./7. Hand-written transcripts (no audio).
 # ---------------------------------------------------------------------------
 mkdir -p transcripts
 
@@ -302,7 +339,7 @@ EOF
 publish "$WORK/chess-podcast.srt" transcripts/chess-podcast.srt
 
 echo "samples written to $SAMPLES_DIR:"
-for f in rockets-interview.mp3 coffee-interview.ogg packaging-talk.m4a city-bikes.mp4; do
+for f in rockets-interview.mp3 coffee-interview.ogg packaging-talk.m4a city-bikes.mp4 ocean-podcast.mp3; do
     d="$(ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$f")"
     printf '  %-24s %8s bytes  %6.2f s\n' "$f" "$(stat -c %s "$f")" "$d"
 done

@@ -14,7 +14,7 @@ from conftest import SAMPLES, json_lines, run_cli
 
 COMMANDS = ["ingest", "list", "show", "export", "delete", "reindex", "migrate", "search", "ask", "summarize", "ui",
             "speakers", "diarize"]
-AUDIO = ["city-bikes.mp4", "coffee-interview.ogg", "packaging-talk.m4a", "rockets-interview.mp3"]
+AUDIO = ["city-bikes.mp4", "coffee-interview.ogg", "packaging-talk.m4a", "rockets-interview.mp3", "ocean-podcast.mp3"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -71,7 +71,7 @@ def _listed(archive) -> dict[str, dict]:
 def test_samples_ingest_into_a_listed_archive(sample_archive, scripts):
     listed = _listed(sample_archive)
     assert set(listed) == {"city-bikes", "coffee-interview", "packaging-talk", "rockets-interview",
-                           "gardening", "chess-podcast"}
+                           "ocean-podcast", "gardening", "chess-podcast"}
     for item in listed.values():
         assert set(item) >= {"id", "title", "source", "duration", "language", "speakers", "segments", "chunks",
                              "created"}
@@ -104,7 +104,7 @@ def test_reingest_is_skipped_and_writes_nothing(sample_archive):
     done = run_cli("--archive", str(sample_archive), "ingest", str(SAMPLES), "--json")
     assert done.returncode == 0, done.stderr
     results = json_lines(done.stdout)
-    assert len(results) == 6 and {r["status"] for r in results} == {"skipped"}
+    assert len(results) == 7 and {r["status"] for r in results} == {"skipped"}
     assert all(set(r) == {"source", "interview_id", "status", "error", "duration", "notice"} for r in results)
     assert _listed(sample_archive) == before
 
