@@ -24,6 +24,8 @@ import uuid
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+import numpy as np
+
 from .claims import Claims
 from .errors import NoArchive, NotFound, OnrecordError
 from .iterutil import batched
@@ -233,6 +235,15 @@ class Archive:
                 raise OnrecordError(f"interview {interview.id}: transcript pages are missing; re-ingest it")
             for _, doc in ordered:
                 yield from (segment_from_json(s) for s in json.loads(doc))
+
+    @_storage_errors
+    def chunk_vectors(self, interview: Interview) -> tuple[list[Chunk], np.ndarray]:
+        """The interview's retrieval chunks in order, with the vectors stored for them (nothing re-embedded)."""
+        got = self.chunks().get(where={"interview_id": interview.id}, include=["metadatas", "embeddings"])
+        rows = sorted(zip(got["metadatas"], got["embeddings"]), key=lambda row: row[0]["index"])
+        chunks = [Chunk(m["index"], m["start"], m["end"], "", m.get("speaker"), m["first_segment"],
+                        m["last_segment"]) for m, _ in rows]
+        return chunks, np.asarray([v for _, v in rows], dtype=np.float32).reshape(len(rows), -1)
 
     # -- writing: stage pages and chunks, then commit the interview record ----------------------
 

@@ -78,10 +78,13 @@ def _markdown(interview: Interview, segments: Iterable[Segment], summary) -> Ite
 
 
 def _write_up(summary) -> Iterator[str]:
-    label = "" if summary.mode == "llm" else " *(extractive: the interview's own most central sentences)*"
+    label = "" if summary.mode == "llm" else " *(extractive: the interview's own words)*"
     yield f"{_md(summary.overview)}{label}\n\n"
     for topic in summary.topics:
         span = f"{format_timestamp(topic.start, millis=False)}–{format_timestamp(topic.end, millis=False)}"
+        if topic.aside:
+            yield f"*{_md(topic.title)} ({span})*\n\n"
+            continue
         yield f"## {_md(topic.title)} ({span})\n\n{_md(topic.summary)}\n\n"
         for q in topic.quotes:
             when = format_timestamp(q.start, millis=False)

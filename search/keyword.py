@@ -52,6 +52,18 @@ class KeywordIndex:
         return self.bm25.get_scores(known)
 
 
+    def rarity(self, words_: list[str]) -> list[float]:
+        """Inverse document frequency of each word across the archive's chunks (unseen words are rarest)."""
+        indptr = self.bm25.scores["indptr"]
+        n = len(self.chunk_ids)
+        out = []
+        for w in words_:
+            column = self.bm25.vocab_dict.get(self.stem_of.get(w) or stem_map({w})[w])
+            df = 0 if column is None else int(indptr[column + 1] - indptr[column])
+            out.append(float(np.log((n + 1) / (df + 1))))
+        return out
+
+
 def build(chunks: list[tuple[str, str, dict]], stamp: str) -> KeywordIndex:
     """chunks: (chunk id, text, metadata) of every committed chunk."""
     import bm25s

@@ -80,6 +80,6 @@ really think going thing things actually right well kind sort mean lot
 also okay people would could should much many very there here about because then them they when where which
 who whom your you're we're it's don't i'm i've you've that've can't didn't doesn't isn't wasn't there's
 let's gonna want wanted make made maybe something someone somebody anything everything stuff way ways
-pretty little good great sure yeah totally exactly probably basically definitely course guess said
+pretty little good great sure yeah totally exactly probably basically definitely course guess said since
 say says saying talk talking tell told come comes came goes went look looking looked able need needs
 """.split())

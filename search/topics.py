@@ -1,119 +1,109 @@
-"""Where an interview changes subject: embedding similarity along the timeline (TextTiling on vectors).
+"""Where an interview changes subject: the cut of its timeline into topics that best holds each together.
 
-Segments are embedded once, grouped into blocks of about BLOCK_SECONDS, and each gap between blocks gets a
-depth score: how far the similarity of the windows on either side dips below the peaks around it. The
-deepest gaps, at least a minimum topic length apart, become topic boundaries.
+The timeline is a row of units (sentences of a short interview, or the stored retrieval chunks of a long one),
+each with an embedding. A topic's cost is how far its units stray from their own mean (the within-topic sum of
+squares); every extra topic costs a fixed penalty, so the number of topics follows the content: a conversation
+that keeps to one subject stays one topic, one that moves through four becomes four. A boundary may only fall
+where a person would put one (the start of a turn once speakers are known) and is cheaper where the talk
+itself says the subject changes: a question, or "let's talk about…". The optimum is found exactly by dynamic
+programming over the boundaries (optimal partitioning, O(n²) on unit vectors).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
-from .models import Segment
-
-BLOCK_SECONDS = 30.0
-WINDOW_BLOCKS = 3
-TOPIC_SECONDS = 300.0  # aim for one topic per five minutes
-MIN_TOPIC_SECONDS = 90.0
-MAX_TOPICS = 12
+# Penalty per topic, in units of the interview's own mean within-unit spread (so sentence vectors and chunk
+# vectors, which spread differently, need no separate scale). Tuned on benchmarks/data/topic_annotations_*.
+PENALTY = 2.0
+CUE_DISCOUNT = 0.5  # a boundary at a question or a "let's talk about" costs this share of the spread less
+MIN_SHARE = 0.05  # no topic shorter than this share of the interview...
+MIN_SECONDS = 15.0  # ...or than this
+# Someone opening a subject: "let's talk about", "moving on to", "switching gears", "tell me about"...
+OPENERS = re.compile(
+    r"\b(let'?s (talk|start|move|turn|get|switch|dig|go|shift|chat)|let us (talk|start|move|turn)|"
+    r"moving on|move on|switch(ing)? gears|change (of )?(subject|gears)|tell (me|us) about|i want to (ask|talk)|"
+    r"speaking of|another (thing|topic|question)|next (topic|question|up)|finally|last (question|thing))\b",
+    re.I)
 
 
 @dataclass(frozen=True, slots=True)
-class TopicSpan:
-    first: int  # segment indices, inclusive
+class Unit:
+    """A stretch of the timeline with one embedding: a sentence, or a chunk of several."""
+
+    first: int  # sentence indices, inclusive
     last: int
+    start: float
+    end: float
+    opens: bool  # a person could start a topic here (a turn starts, or there are no turns)
+    cue: bool  # the talk marks a new subject here (a question or an opener)
 
 
-def split_topics(segments: list[Segment], vectors: np.ndarray, *,
-                 topic_seconds: float = TOPIC_SECONDS) -> list[TopicSpan]:
-    if not segments:
-        return []
-    blocks = _blocks(segments)
-    duration = segments[-1].end - segments[0].start
-    wanted = int(min(MAX_TOPICS, max(1, round(duration / topic_seconds))))
-    if wanted == 1 or len(blocks) < 2:
-        return [TopicSpan(0, len(segments) - 1)]
-    block_vectors = np.stack([_unit(vectors[a:b + 1].mean(axis=0)) for a, b in blocks])
-    depths = _depths(block_vectors)
-    cuts: list[int] = []  # a cut after block g
-    for g in np.argsort(-depths):
-        if len(cuts) == wanted - 1 or depths[g] <= 0:
-            break
-        if all(_far_enough(segments, blocks, g, other) for other in cuts) and _edges_ok(segments, blocks, g):
-            cuts.append(int(g))
-    starts = [0] + [blocks[g + 1][0] for g in sorted(cuts)]
-    ends = [s - 1 for s in starts[1:]] + [len(segments) - 1]
-    return [TopicSpan(a, b) for a, b in zip(starts, ends)]
+def split_topics(units: Sequence[Unit], vectors: np.ndarray, *, penalty: float | None = None,
+                 spread: float | None = None) -> list[tuple[int, int]]:
+    """Unit index ranges (inclusive) of the topics, in order. `spread`: the interview's mean squared distance
+    of a unit from the mean, when these units are only part of it."""
+    penalty = PENALTY if penalty is None else penalty
+    n = len(units)
+    if n < 2:
+        return [(0, n - 1)] if n else []
+    x = _directions(vectors)
+    sums = np.vstack([np.zeros(x.shape[1]), np.cumsum(x, axis=0)])  # sums[j] - sums[i]: units i..j-1
+    gram = sums @ sums.T
+    sq = np.diag(gram)
+    spread = max(spread if spread is not None else _cost(sq, gram, 0, n)[0] / n, 1e-6)
+    duration = units[-1].end - units[0].start
+    shortest = max(MIN_SECONDS, MIN_SHARE * duration)
+    starts = np.array([u.start for u in units] + [units[-1].end])
+    may_open = np.array([True] + [u.opens for u in units[1:]])
+    discount = np.array([CUE_DISCOUNT * spread * u.cue for u in units])
+    best = np.full(n + 1, np.inf)
+    best[0] = 0.0
+    back = np.zeros(n + 1, dtype=int)
+    for j in range(1, n + 1):
+        i = np.arange(j)
+        ok = may_open[i] & ((starts[j] - starts[i] >= shortest) | (i == 0) & (j == n)) & np.isfinite(best[i])
+        if j < n and not may_open[j]:
+            continue  # no topic may end where the next cannot begin
+        if not ok.any():
+            continue
+        i = i[ok]
+        total = best[i] + _cost(sq, gram, i, j) + np.where(i > 0, penalty * spread - discount[i], 0.0)
+        k = int(np.argmin(total))
+        best[j], back[j] = total[k], i[k]
+    if not np.isfinite(best[n]):
+        return [(0, n - 1)]
+    spans, j = [], n
+    while j > 0:
+        spans.append((int(back[j]), j - 1))
+        j = int(back[j])
+    return spans[::-1]
 
 
-def _blocks(segments: list[Segment]) -> list[tuple[int, int]]:
-    blocks, first = [], 0
-    for i, segment in enumerate(segments):
-        if segment.end - segments[first].start >= BLOCK_SECONDS or i == len(segments) - 1:
-            blocks.append((first, i))
-            first = i + 1
-    return blocks
+CENTER = True
 
 
-def _depths(blocks: np.ndarray) -> np.ndarray:
-    gaps = len(blocks) - 1
-    sims = np.empty(gaps)
-    for g in range(gaps):
-        left = _unit(blocks[max(0, g - WINDOW_BLOCKS + 1): g + 1].mean(axis=0))
-        right = _unit(blocks[g + 1: g + 1 + WINDOW_BLOCKS].mean(axis=0))
-        sims[g] = float(left @ right)
-    return np.array([(sims[: g + 1].max() - sims[g]) + (sims[g:].max() - sims[g]) for g in range(gaps)])
+def _directions(vectors: np.ndarray) -> np.ndarray:
+    """Unit vectors of what sets each unit apart from the interview as a whole: everything in a Python podcast
+    is about Python, and that shared direction would otherwise drown the differences between its topics."""
+    x = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    if CENTER and len(x) > 2:
+        x = x - x.mean(axis=0)
+        x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return x
 
 
-def _far_enough(segments, blocks, g: int, other: int) -> bool:
-    a, b = sorted((g, other))
-    return segments[blocks[b][1]].end - segments[blocks[a + 1][0]].start >= MIN_TOPIC_SECONDS
+def _cost(sq: np.ndarray, gram: np.ndarray, i, j) -> np.ndarray:
+    """Within-topic sum of squares of units i..j-1 for unit vectors: len - |sum|² / len."""
+    i = np.atleast_1d(i)
+    length = j - i
+    norm = sq[j] + sq[i] - 2 * gram[i, j]
+    return length - norm / length
 
 
-def _edges_ok(segments, blocks, g: int) -> bool:
-    """Neither the first nor the last topic may come out shorter than the minimum."""
-    return (segments[blocks[g][1]].end - segments[0].start >= MIN_TOPIC_SECONDS
-            and segments[-1].end - segments[blocks[g + 1][0]].start >= MIN_TOPIC_SECONDS)
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / max(float(np.linalg.norm(v)), 1e-12)
-
-
-def key_phrases(topic_texts: list[list[str]], central: list[set[int]], count: int = 2) -> list[list[str]]:
-    """Per topic, the phrases most particular to it: occurrences in the topic (bigrams count 1.5, words in its
-    most central sentences double), weighted by how few topics use them. A phrase must occur twice, unless
-    nothing does."""
-    from .text import FILLER, stopwords, words
-
-    stop = stopwords() | FILLER
-    per_topic = []
-    for texts, core in zip(topic_texts, central):
-        counts: dict[str, float] = {}
-        seen: dict[str, int] = {}
-        for n, text in enumerate(texts):
-            weight = 2.0 if n in core else 1.0
-            tokens = [w for w in words(text) if w.isalpha()]
-            grams = [f"{a} {b}" for a, b in zip(tokens, tokens[1:])
-                     if a not in stop and b not in stop and min(len(a), len(b)) >= 3]
-            for phrase, w in [(g, 1.5 * weight) for g in grams] + [(t, weight) for t in tokens
-                                                                    if t not in stop and len(t) >= 4]:
-                counts[phrase] = counts.get(phrase, 0.0) + w
-                seen[phrase] = seen.get(phrase, 0) + 1
-        per_topic.append((counts, seen))
-    spread: dict[str, int] = {}
-    for counts, _ in per_topic:
-        for phrase in counts:
-            spread[phrase] = spread.get(phrase, 0) + 1
-    picked = []
-    for counts, seen in per_topic:
-        ranked = sorted(counts, key=lambda p: -(counts[p] * np.log(1 + len(per_topic) / spread[p])))
-        repeated = [p for p in ranked if seen[p] >= 2] or ranked[:1]
-        chosen: list[str] = []
-        for phrase in repeated:
-            if len(chosen) < count and not any(set(phrase.split()) & set(c.split()) for c in chosen):
-                chosen.append(phrase)
-        picked.append(chosen)
-    return picked
+def opens_subject(text: str) -> bool:
+    return bool(OPENERS.search(text)) or text.rstrip().endswith("?")

@@ -54,6 +54,19 @@ def _summarizer(settings: Settings, archive=None):
                       topic_minutes=settings.topic_minutes)
 
 
+def _write_up(settings: Settings, archive, interview):
+    """The interview's write-up; when none is stored yet, writing it shows a spinner on stderr (a while for a
+    long interview, or with an LLM)."""
+    from rich.console import Console
+
+    summarizer = _summarizer(settings, archive)
+    stored = summarizer.stored(interview)
+    if stored is not None:
+        return stored
+    with Console(stderr=True).status(f"Writing up {interview.title} topic by topic…"):
+        return summarizer.summarize(interview.id)
+
+
 def handle_errors(command):
     """Domain errors become one line on stderr and exit 1; Ctrl-C exits 130 without a traceback."""
 
@@ -204,7 +217,7 @@ def export(ctx, interview, fmt, output, as_json):
     settings = _settings(ctx)
     archive = _archive(settings)
     found = archive.resolve(interview)
-    summary = _summarizer(settings, archive).summarize(found.id) if fmt == "md" else None
+    summary = _write_up(settings, archive, found) if fmt == "md" else None
     pieces = render(found, archive.segments(found), fmt, summary)
     if output is None:
         for piece in pieces:

@@ -82,6 +82,9 @@ def _print_summary(summary) -> None:
     click.echo(f"{summary.title}" + ("" if summary.mode == "llm" else "  [extractive]"))
     click.echo(f"\n{summary.overview}\n")
     for t in summary.topics:
+        if t.aside:  # intro, sponsor read, outro: shown, not written up
+            click.echo(f"[{t.title}] ({format_range(t)})\n")
+            continue
         click.echo(f"{t.title} ({format_range(t)})\n  {t.summary}")
         _print_quotes(t.quotes, indent="    ")
         click.echo()

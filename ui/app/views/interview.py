@@ -67,12 +67,17 @@ with right:
             summary = summarizer.summarize(chosen)
     if summary is not None:
         if summary.mode != "llm":
-            st.caption("Extractive: titled by key phrases, summarised by the interview's own most central sentences.")
+            st.caption("Extractive: titled by key phrases, summarised in the interviewees' own sentences.")
         if summary.notice:
             st.caption(escape(summary.notice))
         st.write(summary.overview)
+        first = next((t for t, topic in enumerate(summary.topics) if not topic.aside), None)
         for t, topic in enumerate(summary.topics):
-            with st.expander(f"{topic.title} · {clock(topic.start)}–{clock(topic.end)}", expanded=t == 0):
+            if topic.aside:  # intro, sponsor read, outro: a collapsed line, never written up or quoted
+                with st.expander(f"{topic.title} · {clock(topic.start)}–{clock(topic.end)}", expanded=False):
+                    st.caption(f"Set aside: not part of the conversation ({topic.kind}).")
+                continue
+            with st.expander(f"{topic.title} · {clock(topic.start)}–{clock(topic.end)}", expanded=t == first):
                 st.write(topic.summary)
                 quote_chips(topic.quotes, interviews, prefix=f"topic{t}")
     st.subheader("Export")
