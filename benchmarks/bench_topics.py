@@ -47,6 +47,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--penalty", type=float, nargs="*", default=[], help="extra penalties to try (tuning)")
+    parser.add_argument("--show-ads", action="store_true", help="print the topics that are mostly an ad")
     parser.add_argument("--speed", action="store_true", help="also time whole write-ups of 1 h and 3 h")
     parser.add_argument("--llm-url", help="an OpenAI-compatible server: measure how often its topics are kept")
     parser.add_argument("--llm-model", default="local", help="the model name to ask it for")
@@ -100,6 +101,12 @@ def main() -> int:
             if b - a >= 20:
                 reads += 1
                 found += sponsor[int(a):int(b)].mean() > 0.5
+        for s in kept.sections:
+            if s.kind == "topic" and args.show_ads:
+                a, b = int(kept.sentences[s.first].start), int(kept.sentences[s.last].end) + 1
+                share = np.mean([any(x <= t < y for x, y in doc["sponsors"]) for t in range(a, b)]) if b > a else 0
+                if share > 0.5:
+                    print(f"topic that is mostly an ad: {doc['episode']} {a}-{b}: {s.title}")
         ad = np.zeros(int(duration) + 1, dtype=bool)
         for a, b in doc["sponsors"]:
             ad[int(a):int(b)] = True
@@ -154,10 +161,12 @@ def _calibration(archive_dir: Path) -> None:
     low = min(best[s] for s in ON_TOPIC)
     high = max(best[s] for s in OFF_TOPIC)
     print(f"\nrelevance of the best passage: discussed subjects >= {low:.2f}, subjects nobody discussed <= {high:.2f}; "
-          f"cutoff RELEVANT = {summary.RELEVANT} ({'separates them' if high < summary.RELEVANT <= low else 'FAILS'})")
+          f"cutoff RELEVANT = {summary.RELEVANT}")
     wrong = [s for s in ON_TOPIC + OFF_TOPIC if (best[s] >= summary.RELEVANT) != (s in ON_TOPIC)]
     if wrong:
-        print("  on the wrong side: " + ", ".join(f"{s} ({best[s]:.2f})" for s in wrong))
+        print("  on the wrong side of the cutoff: " + ", ".join(f"{s} ({best[s]:.2f})" for s in wrong))
+    else:
+        print("  every subject on the right side of the cutoff")
 
 
 def _with_llm(archive_dir: Path, url: str, model: str, titles: list[str], count: int) -> None:

@@ -20,7 +20,8 @@ from .sentences import Sentence
 
 SPONSOR_START = re.compile(
     r"\b(brought to you by|sponsored by|(this|today'?s) (episode|show|portion)[^.]{0,60}\b(sponsor|brought)|"
-    r"word from (our|this week'?s|today'?s) sponsors?|(thanks?|thank you) to our sponsors?|our sponsor)\b", re.I)
+    r"word from (our|this week'?s|today'?s) sponsors?|(thanks?|thank you) to our sponsors?|our sponsor|"
+    r"(partially |proudly )?supported by)\b", re.I)
 AD_COPY = re.compile(
     r"(\b(use|enter|with) (the )?(promo |coupon |discount )?code\b|\bpromo code\b|\bfree trial\b|\bsign up\b|"
     r"\bdiscount\b|\b\d+ ?% off\b|\bpercent off\b|\bvisit\b|\bcheck (them|it) out\b|\bsupport(s|ing)? the show\b|"
@@ -85,38 +86,62 @@ def find_asides(sentences: Sequence[Sentence], embedder: Embedder | None = None)
 
 
 def _sponsor_reads(sentences: Sequence[Sentence], embedder: Embedder | None) -> list[Aside]:
-    reads, i = [], 0
+    """Reads that announce themselves ("brought to you by…") run forward from the announcement; reads that
+    start straight into the pitch are found backwards from their sign-off ("thanks to X for sponsoring")."""
+    reads: list[Aside] = []
+    i = 0
     while i < len(sentences):
-        if not SPONSOR_START.search(sentences[i].text):
-            i += 1
-            continue
-        window = [j for j in range(i + 1, len(sentences)) if sentences[j].start - sentences[i].start <= AD_MAX_SECONDS]
-        like_ad = _like_ad(sentences, i, window, embedder)
-        last = i
-        for j in window:  # the read goes on while it sounds like one (one sentence that does not, in between)
-            if like_ad[j]:
-                last = j
-            elif j - last > 1:
-                break
-            if AD_END.search(sentences[j].text):
-                break
-        if reads and i - reads[-1].last <= 1:  # two sponsors read back to back are one break
-            reads[-1] = Aside("sponsor", reads[-1].first, last)
-        else:
+        if SPONSOR_START.search(sentences[i].text):
+            window = [j for j in range(i + 1, len(sentences))
+                      if sentences[j].start - sentences[i].start <= AD_MAX_SECONDS]
+            # An announcement and a sign-off within reach bracket the read, however technical its copy sounds.
+            signed = next((j for j in window if AD_END.search(sentences[j].text)), None)
+            last = signed if signed is not None else _extent(sentences, i, window, embedder)
             reads.append(Aside("sponsor", i, last))
-        i = last + 1
-    return reads
+            i = last + 1
+        elif AD_END.search(sentences[i].text):
+            window = [j for j in range(i - 1, -1, -1) if sentences[i].end - sentences[j].start <= AD_MAX_SECONDS
+                      and (not reads or j > reads[-1].last)]
+            reads.append(Aside("sponsor", _extent(sentences, i, window, embedder), i))
+            i += 1
+        else:
+            i += 1
+    merged: list[Aside] = []
+    for read in reads:  # two sponsors read back to back are one break
+        if merged and read.first - merged[-1].last <= 1:
+            merged[-1] = Aside("sponsor", merged[-1].first, max(read.last, merged[-1].last))
+        else:
+            merged.append(read)
+    return merged
+
+
+def _extent(sentences: Sequence[Sentence], anchor: int, window: list[int], embedder: Embedder | None) -> int:
+    """How far a read reaches from its anchor along `window` (forward or backward): to the point where the most
+    sentences so far sound like an ad and the fewest do not, stopping at a sign-off."""
+    like_ad = _like_ad(sentences, anchor, window, embedder)
+    best, score, reach = 0, 0, anchor
+    for j in window:
+        score += 1 if like_ad[j] else -1
+        if like_ad[j] and score >= best:  # an ad sentence that wins back one that was not extends the read
+            best, reach = score, j
+        if window[0] > anchor and AD_END.search(sentences[j].text):
+            break
+    return reach
 
 
 def _like_ad(sentences: Sequence[Sentence], start: int, window: list[int], embedder: Embedder | None) -> dict:
-    """Which sentences after an ad's announcement are still ad copy: its words give some away; the rest are
-    judged by whether they are nearer (in meaning) to ad copy or to the conversation the ad interrupted."""
+    """Which sentences of the window beside an ad's announcement (or sign-off) are ad copy: its words give some
+    away; the rest are judged by whether they are nearer (in meaning) to ad copy or to the conversation."""
     verdict = {j: bool(AD_COPY.search(sentences[j].text) or SPONSOR_START.search(sentences[j].text)
                        or AD_END.search(sentences[j].text)) for j in window}
     if embedder is None or not window:
         return verdict
-    talk = [k for k in range(max(0, start - TALK_CONTEXT), start)] or \
-           list(range(window[-1] + 1, min(len(sentences), window[-1] + 1 + TALK_CONTEXT)))
+    before = list(range(max(0, start - TALK_CONTEXT), start))
+    after = list(range(start + 1, min(len(sentences), start + 1 + TALK_CONTEXT)))
+    if window[0] > start:  # reading forward from an announcement: the conversation it interrupted is before it
+        talk = before or list(range(window[-1] + 1, min(len(sentences), window[-1] + 1 + TALK_CONTEXT)))
+    else:  # reading backward from a sign-off: the conversation resumes after it
+        talk = after
     if not talk:
         return verdict
     texts = [sentences[j].text for j in window] + [sentences[k].text for k in talk] + \

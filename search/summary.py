@@ -273,16 +273,17 @@ def _quote(interview: Interview, span) -> Quote:
 
 
 def _relevance(embedder: Embedder, topic: str, hits) -> list[float]:
-    """Cosine similarity of each hit to the topic, comparable across queries (unlike fused ranks): of its words,
-    or of its words in their context ("Prices go up and down." is about coffee prices after "Is the price of
-    coffee fair?"), whichever is closer."""
+    """Cosine similarity of each hit to the topic, comparable across queries (unlike fused ranks): the mean of
+    its words' and of its words in their context ("Prices go up and down." is about coffee prices after "Is the
+    price of coffee fair?"; "the history" alone is close to "the history of the Roman empire", in its context
+    about a web scraper it is not)."""
     if not hits:
         return []
     texts = [h.text for h in hits] + [f"{h.context_before} {h.text} {h.context_after}".strip() for h in hits]
     v = np.asarray(embedder.embed([topic] + texts), dtype=np.float32)
     v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
     alone, in_context = v[1:len(hits) + 1] @ v[0], v[len(hits) + 1:] @ v[0]
-    return [float(x) for x in np.maximum(alone, in_context)]
+    return [float(x) for x in (alone + in_context) / 2]
 
 
 def _lede(interview: Interview, made: Outline) -> str:

@@ -23,13 +23,14 @@ INSIDE = frozenset({"of", "in", "for", "on", "to"})  # allowed in the middle of 
 SECOND_SHARE = 0.85  # a second phrase joins the title when it scores at least this share of the first
 LONGER_SHARE = 0.9  # a longer phrase holding the best one replaces it when it scores this share of it
 MAX_WORDS = 8
+_BEFORE_VERB = frozenset("can could will would should must may might to don't didn't doesn't cannot won't".split())
 
 
 def titles(topic_texts: Sequence[str], topic_vectors: np.ndarray, embedder: Embedder,
            rarity: Callable[[list[str]], list[float]] | None = None) -> list[str]:
     """One subject per topic, cased as spoken ("coral reefs", "Django"; empty where a topic says nothing
-    particular). `rarity`: how rare words are in
-    the archive (idf), so that what every interview of a Python podcast says ("Python") does not title a topic."""
+    particular), no two alike. `rarity`: how rare words are in the archive (idf), so that what every interview
+    of a Python podcast says ("Python") does not title a topic."""
     from keybert import KeyBERT
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -38,7 +39,8 @@ def titles(topic_texts: Sequence[str], topic_vectors: np.ndarray, embedder: Embe
     vocabulary = sorted({w for c in counts for p in c for w in p.split()})
     rare = dict(zip(vocabulary, rarity(vocabulary))) if rarity and vocabulary else {}
     model = KeyBERT(model=_Backend(embedder))
-    out = []
+    out: list[str] = []
+    used: list[set[str]] = []  # the stems of the titles so far: a later topic names what sets it apart
     for text, count, vector in zip(topic_texts, counts, topic_vectors):
         ranked = sorted(count, key=lambda p: -_salience(p, count, spread, len(counts), rare))
         # Said twice, or made of words said twice ("coral reefs" once, but "coral" and "reef" again and again).
@@ -50,7 +52,9 @@ def titles(topic_texts: Sequence[str], topic_vectors: np.ndarray, embedder: Embe
         scored = model.extract_keywords(text, vectorizer=CountVectorizer(vocabulary=candidates, ngram_range=(1, 3),
                                                                          token_pattern=r"(?u)\b[\w']+\b"),
                                         doc_embeddings=vector[None, :], top_n=len(candidates))
-        out.append(_heading(scored, text))
+        fresh = [(p, score) for p, score in scored if not any(_stems(p) <= u for u in used)] or scored
+        out.append(_heading(fresh, text))
+        used.append(_stems(out[-1].lower()) - {"and"})
     return out
 
 
@@ -59,6 +63,9 @@ def _phrases(text: str) -> Counter:
 
     stop = stopwords() | FILLER
     tokens = words(text)
+    # Words that follow "can", "to", "will"... are verbs here: "the reef can recover" makes "reef recover" a
+    # clause, not a subject, so no phrase may end in one.
+    verbs = {b for a, b in zip(tokens, tokens[1:]) if a in _BEFORE_VERB}
     found: Counter = Counter()
     for n in (1, 2, 3):
         for i in range(len(tokens) - n + 1):
@@ -67,7 +74,7 @@ def _phrases(text: str) -> Counter:
                 continue
             if any(t in stop and t not in INSIDE for t in gram[1:-1]) or not all(_wordlike(t) for t in gram):
                 continue
-            if n == 1 and len(gram[0]) < 4:
+            if n == 1 and len(gram[0]) < 4 or n > 1 and gram[-1] in verbs:
                 continue
             found[" ".join(gram)] += 1
     return found
