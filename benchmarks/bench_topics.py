@@ -162,6 +162,7 @@ def _calibration(archive_dir: Path) -> None:
     high = max(best[s] for s in OFF_TOPIC)
     print(f"\nrelevance of the best passage: discussed subjects >= {low:.2f}, subjects nobody discussed <= {high:.2f}; "
           f"cutoff RELEVANT = {summary.RELEVANT}")
+    print("  " + ", ".join(f"{s} {best[s]:.2f}" for s in ON_TOPIC + OFF_TOPIC))
     wrong = [s for s in ON_TOPIC + OFF_TOPIC if (best[s] >= summary.RELEVANT) != (s in ON_TOPIC)]
     if wrong:
         print("  on the wrong side of the cutoff: " + ", ".join(f"{s} ({best[s]:.2f})" for s in wrong))
@@ -186,7 +187,7 @@ def _with_llm(archive_dir: Path, url: str, model: str, titles: list[str], count:
         written = summarizer.summarize(title, refresh=True)
         base = plain.summarize(title)
         pairs = [(a, b) for a, b in zip(written.topics, base.topics) if not b.aside]
-        mine = sum(a.title != b.title for a, b in pairs) if written.mode == "llm" else 0
+        mine = sum(a.summary != b.summary for a, b in pairs) if written.mode == "llm" else 0
         kept, total = kept + mine, total + len(pairs)
         print(f"  {title[:28]:28} {written.mode:10} kept {mine}/{len(pairs)}: "
               + " · ".join(t.title for t in written.topics if not t.aside))

@@ -127,3 +127,22 @@ def test_ask_and_play_a_quote_chip(page, app_url):
         page.get_by_role("link", name=name).click()
         page.get_by_role("heading", name=name if name != "Add" else "Add interviews").wait_for()
         page.screenshot(path=OUTPUT / f"{name.lower()}.png", full_page=True)
+
+
+def test_write_up_shows_topics_with_the_ad_set_aside(page, app_url, sample_archive):
+    listed = json.loads(run_cli("--archive", str(sample_archive), "list", "--json").stdout)
+    ocean = next(i["id"] for i in listed if i["title"] == "ocean-podcast")
+    page.goto(f"{app_url}/")
+    page.locator(f".st-key-open-{ocean} button").click()
+    page.get_by_role("heading", name="ocean-podcast").wait_for()
+    write_up = page.get_by_role("button", name="Write up the topics")
+    if write_up.count():  # another test may have written it up already
+        write_up.click()
+    sponsor = page.locator("details", has=page.locator("summary", has_text="Sponsor"))
+    sponsor.first.wait_for()
+    assert sponsor.first.get_attribute("open") is None, "a sponsor read is shown collapsed"
+    opened = page.locator("details[open]").first
+    assert opened.get_by_role("button", name="▶ ").count() >= 1, "the first topic opens with quotes to play"
+    assert page.get_by_role("button", name="Write up the topics").count() == 0
+    sponsor.first.scroll_into_view_if_needed()
+    page.screenshot(path=OUTPUT / "writeup.png")

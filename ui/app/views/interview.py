@@ -64,7 +64,8 @@ with right:
     summary = summarizer.stored(interview)
     if summary is None and st.button("Write up the topics", type="primary"):
         with st.spinner("Finding the topics and their quotes…"):
-            summary = summarizer.summarize(chosen)
+            summarizer.summarize(chosen)
+        st.rerun()  # drawn afresh from the stored write-up, without the button
     if summary is not None:
         if summary.mode != "llm":
             st.caption("Extractive: titled by key phrases, summarised in the interviewees' own sentences.")
