@@ -69,36 +69,37 @@ def outline(segments: Sequence[Segment], embedder: Embedder,
     if coarse:
         units, vectors = _chunk_units(sentences, *stored)
     else:
-        vectors = np.asarray(embedder.embed([_text(sentences, u) for u in units]), dtype=np.float32)
+        vectors = np.asarray(embedder.embed([_span_text(sentences, u.first, u.last) for u in units]),
+                             dtype=np.float32)
+    topics = _topic_spans(sentences, asides, units, vectors, coarse)
+    topic_vectors = [_mean(units, vectors, a, b) for a, b in topics]
+    named = titles([_span_text(sentences, a, b) for a, b in topics], np.asarray(topic_vectors), embedder,
+                   rarity) if topics else []
+    written = {a: Section("topic", a, b, subject[:1].upper() + subject[1:], subject,
+                          *_pick(sentences, a, b, v, embedder, host))
+               for (a, b), v, subject in zip(topics, topic_vectors, named)}
+    written |= {a.first: Section(a.kind, a.first, a.last, a.kind.capitalize()) for a in asides}
+    result.sections = [written[a] for a in sorted(written)]
+    return result
+
+
+def _topic_spans(sentences: Sequence[Sentence], asides, units: list[Unit], vectors: np.ndarray,
+                 coarse: bool) -> list[tuple[int, int]]:
+    """Sentence ranges of the topics: each stretch between asides cut where its subject changes."""
     spread = _spread(vectors)
-    spans: list[tuple[str, int, int]] = [(a.kind, a.first, a.last) for a in asides]
+    spans = []
     for first, last in _runs(len(sentences), asides):
         inside = [k for k, u in enumerate(units) if first <= u.first <= last]
         if not inside:
-            spans.append(("topic", first, last))
+            spans.append((first, last))
             continue
         run = [_clip(units[k], first, last) for k in inside]
-        cuts = split_topics(run, vectors[inside], spread=spread)
-        starts = [first] + [run[a].first for a, _ in cuts[1:]]
-        if coarse:
-            starts = [starts[0]] + [_refine(sentences, s, first, last) for s in starts[1:]]
-        ends = [s - 1 for s in starts[1:]] + [last]
-        spans.extend(("topic", a, b) for a, b in zip(starts, ends) if a <= b)
-    spans.sort(key=lambda s: s[1])
-    topics = [(a, b) for kind, a, b in spans if kind == "topic"]
-    topic_vectors = np.stack([_mean(units, vectors, a, b) for a, b in topics]) if topics else np.zeros((0, 1))
-    named = titles([_span_text(sentences, a, b) for a, b in topics], topic_vectors, embedder, rarity) if topics else []
-    picks = [_pick(sentences, a, b, v, embedder, host) for (a, b), v in zip(topics, topic_vectors)]
-    made, t = [], 0
-    for kind, a, b in spans:
-        if kind != "topic":
-            made.append(Section(kind, a, b, kind.capitalize()))
-            continue
-        summary, quotes = picks[t]
-        made.append(Section("topic", a, b, named[t][:1].upper() + named[t][1:], named[t], summary, quotes))
-        t += 1
-    result.sections = made
-    return result
+        starts = [run[a].first for a, _ in split_topics(run, vectors[inside], spread=spread)[1:]]
+        if coarse:  # a chunk's edge is only near the change: move to where someone opens the subject
+            starts = [_refine(sentences, s, first, last) for s in starts]
+        starts = sorted({first, *starts})
+        spans.extend(zip(starts, [s - 1 for s in starts[1:]] + [last]))
+    return spans
 
 
 def _roles(sentences: Sequence[Sentence]) -> tuple[str | None, tuple[str, ...]]:
@@ -178,10 +179,6 @@ def _mean(units: Sequence[Unit], vectors: np.ndarray, a: int, b: int) -> np.ndar
            [min(range(len(units)), key=lambda k: abs(units[k].first - a))]
     v = vectors[rows].mean(axis=0)
     return v / max(float(np.linalg.norm(v)), 1e-12)
-
-
-def _text(sentences: Sequence[Sentence], unit: Unit) -> str:
-    return _span_text(sentences, unit.first, unit.last)
 
 
 def _span_text(sentences: Sequence[Sentence], a: int, b: int) -> str:
