@@ -106,8 +106,8 @@ def query_at(k: int, questions: list[str]) -> tuple[str, str]:
 def build_searcher(target: Target):
     """The way the CLI builds it (ui/cli.py _searcher)."""
     from search.config import Settings
-    from search.embedder import embedder_for
-    from search.searcher import Searcher
+    from search.retrieval.embedder import embedder_for
+    from search.retrieval.searcher import Searcher
     from search.store import open_archive
 
     where = {"chroma_url": target.chroma_url} if target.chroma_url else {"archive": target.archive}

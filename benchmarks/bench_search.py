@@ -142,8 +142,8 @@ def episode_ids(interviews: list[dict]) -> dict[str, str]:
 def warm_measurements(archive: Path, questions: list[dict], episodes: dict[str, str] | None) -> dict:
     """Runs in a fresh worker process (see run_worker): warm-up, quality when `episodes` is given, latency."""
     from search.config import Settings
-    from search.embedder import embedder_for
-    from search.searcher import Searcher
+    from search.retrieval.embedder import embedder_for
+    from search.retrieval.searcher import Searcher
     from search.store import open_archive
 
     settings = Settings(archive=archive)
@@ -294,7 +294,7 @@ class CopyBatch:
         self.interviews: list = []
 
     def add(self, interview, new_id: str, copy: int, pages: dict, chunks: dict) -> int:
-        from search.archive import chunk_id, page_id
+        from search.store.archive import chunk_id, page_id
 
         self._extend(self.pages, pages, new_id, lambda meta: page_id(new_id, meta["page"]))
         self._extend(self.chunks, chunks, new_id, lambda meta: chunk_id(new_id, meta["index"]))

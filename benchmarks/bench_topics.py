@@ -62,15 +62,15 @@ def main() -> int:
 
     from search import topics
     from search.config import Settings
-    from search.embedder import embedder_for
+    from search.retrieval.embedder import embedder_for
     from search.store import open_archive
-    from search.writeup import outline
+    from search.writeups.writeup import outline
 
     settings = Settings(archive=archive_dir)
     archive = open_archive(settings)
     embedder = embedder_for(settings, archive.embed_model)
     by_title = {i.title: i for i in archive.list()}
-    from search.searcher import Searcher
+    from search.retrieval.searcher import Searcher
 
     rarity = Searcher(archive, embedder).keyword_index().rarity
     old = _before_module()

@@ -68,9 +68,9 @@ def build(folder: Path, archive_dir: Path, min_tokens: int | None) -> dict:
     from ingest.pipeline import Ingestor
     from ingest.sources import expand
     from ingest.transcribe import TranscribeOptions, WhisperTranscriber
-    from search.chunking import chunk_segments
+    from search.retrieval.chunking import chunk_segments
     from search.config import Settings
-    from search.embedder import embedder_for
+    from search.retrieval.embedder import embedder_for
     from search.store import open_archive
 
     chunker = chunk_segments if min_tokens is None else functools.partial(chunk_segments, min_tokens=min_tokens)
@@ -91,8 +91,8 @@ def build(folder: Path, archive_dir: Path, min_tokens: int | None) -> dict:
 
 def quality(archive_dir: Path, questions: list[dict]) -> dict:
     from search.config import Settings
-    from search.embedder import embedder_for
-    from search.searcher import Searcher
+    from search.retrieval.embedder import embedder_for
+    from search.retrieval.searcher import Searcher
     from search.store import open_archive
 
     settings = Settings(archive=archive_dir)

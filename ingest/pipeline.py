@@ -13,9 +13,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
-from search.archive import PAGE_SIZE, Archive
-from search.chunking import chunk_segments
-from search.embedder import Embedder
+from search.store.archive import PAGE_SIZE, Archive
+from search.retrieval.chunking import chunk_segments
+from search.retrieval.embedder import Embedder
 from search.errors import OnrecordError
 from search.iterutil import batched
 from search.models import Interview, Segment, Transcript

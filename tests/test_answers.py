@@ -10,14 +10,14 @@ import pytest
 
 from conftest import run_cli
 from llm_servers import free_port, scripted_server
-from search.answer import Answerer
+from search.writeups.answer import Answerer
 from search.config import Settings
-from search.embedder import embedder_for
-from search.llm import chat_model_for
-from search.searcher import Searcher
+from search.retrieval.embedder import embedder_for
+from search.writeups.llm import chat_model_for
+from search.retrieval.searcher import Searcher
 from search.store import open_archive
-from search.summary import Summarizer
-from search.text import words
+from search.writeups.summary import Summarizer
+from search.retrieval.text import words
 
 
 def services(archive_dir, **llm):

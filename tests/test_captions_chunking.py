@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.captions import CaptionError, parse_srt, parse_vtt
-from search.chunking import chunk_segments
+from search.retrieval.chunking import chunk_segments
 from search.models import Segment
 from search.timefmt import format_timestamp, parse_timestamp
 

@@ -8,7 +8,7 @@ import chromadb
 import pytest
 
 from search import claims
-from search.claims import Claims
+from search.store.claims import Claims
 
 
 class Clock:

@@ -163,7 +163,7 @@ def test_a_diarizer_that_fails_costs_the_speakers_not_the_interview(isolated_arc
     from ingest.sources import expand
     from ingest.transcribe import TranscribeOptions, WhisperTranscriber
     from search.config import Settings
-    from search.embedder import embedder_for
+    from search.retrieval.embedder import embedder_for
     from search.store import open_archive
 
     if torch.cuda.is_available():

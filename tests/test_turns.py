@@ -9,7 +9,7 @@ import pytest
 
 from conftest import SAMPLES, run_cli, script_vtt
 from search.models import Segment
-from search.quotes import TranscriptText
+from search.writeups.quotes import TranscriptText
 
 
 def _search(*args):

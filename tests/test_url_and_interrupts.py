@@ -15,7 +15,7 @@ from ingest.pipeline import Ingestor
 from ingest.sources import expand
 from ingest.transcribe import TranscribeOptions, WhisperTranscriber
 from search.config import Settings
-from search.embedder import embedder_for
+from search.retrieval.embedder import embedder_for
 from search.store import open_archive
 from search.timefmt import format_timestamp
 

@@ -31,23 +31,23 @@ def _archive(settings: Settings, *, create: bool = False):
 
 
 def _searcher(settings: Settings, archive=None):
-    from search.embedder import embedder_for
-    from search.searcher import Searcher
+    from search.retrieval.embedder import embedder_for
+    from search.retrieval.searcher import Searcher
 
     archive = archive or _archive(settings)
     return Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir)
 
 
 def _answerer(settings: Settings, archive=None):
-    from search.answer import Answerer
-    from search.llm import chat_model_for
+    from search.writeups.answer import Answerer
+    from search.writeups.llm import chat_model_for
 
     chat, why_not = chat_model_for(settings)
     return Answerer(_searcher(settings, archive), chat, why_not)
 
 
 def _summarizer(settings: Settings, archive=None):
-    from search.summary import Summarizer
+    from search.writeups.summary import Summarizer
 
     answerer = _answerer(settings, archive)
     return Summarizer(answerer, answerer.searcher.embedder, context_tokens=settings.llm_context_tokens,
@@ -125,7 +125,7 @@ def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, 
     from ingest.pipeline import Ingestor
     from ingest.sources import expand
     from ingest.transcribe import TranscribeOptions, WhisperTranscriber
-    from search.embedder import embedder_for
+    from search.retrieval.embedder import embedder_for
 
     from .progress import IngestProgress
 
@@ -272,8 +272,8 @@ def delete(ctx, interview, yes, as_json):
 @handle_errors
 def speakers(ctx, interview, rename, as_json):
     """List who speaks in an interview (label, name, talk time, first words), or name one of them."""
-    from search.speakers import rename as rename_speaker
-    from search.speakers import speaker_table
+    from search.store.speakers import rename as rename_speaker
+    from search.store.speakers import speaker_table
 
     archive = _archive(_settings(ctx))
     found = archive.resolve(interview)
@@ -335,8 +335,8 @@ def diarize(ctx, interviews, every, speakers, as_json):
 @handle_errors
 def reindex(ctx, embed_model, as_json):
     """Re-embed every interview from its stored transcript (e.g. with a new embedding model)."""
-    from search.embedder import embedder_for
-    from search.reindex import reindex as run_reindex
+    from search.retrieval.embedder import embedder_for
+    from search.store.reindex import reindex as run_reindex
 
     settings = _settings(ctx, embed_model=embed_model)
     archive = _archive(settings)
@@ -355,7 +355,7 @@ def reindex(ctx, embed_model, as_json):
 @handle_errors
 def migrate(ctx, as_json):
     """Upgrade an archive made by an older onrecord, in place. Safe to interrupt and run again."""
-    from search.migrate import migrate as run_migrate
+    from search.store.migrate import migrate as run_migrate
     from search.store import open_archive
 
     archive = open_archive(_settings(ctx), upgrading=True)

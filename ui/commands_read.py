@@ -28,7 +28,7 @@ from .cli import _answerer, _archive, _emit_json, _searcher, _settings, _summari
 @handle_errors
 def search(ctx, query, limit, interviews, speaker, since, until, mode, as_json):
     """Search what was said. QUERY "-" reads one query per line from stdin."""
-    from search.query import Filters
+    from search.retrieval.query import Filters
 
     settings = _settings(ctx)
     searcher = _searcher(settings)
@@ -59,7 +59,7 @@ def search(ctx, query, limit, interviews, speaker, since, until, mode, as_json):
 @handle_errors
 def summarize(ctx, interview, topic, interviews, refresh, as_json):
     """Topic-by-topic write-up of an interview, or (--topic) a topic across interviews."""
-    from search.query import Filters
+    from search.retrieval.query import Filters
 
     if bool(interview) == bool(topic):
         raise OnrecordError("give an interview, or --topic TOPIC (not both)")
@@ -77,7 +77,7 @@ def summarize(ctx, interview, topic, interviews, refresh, as_json):
 
 
 def _print_summary(summary) -> None:
-    from search.summary import format_range
+    from search.writeups.summary import format_range
 
     click.echo(f"{summary.title}" + ("" if summary.mode == "llm" else "  [extractive]"))
     click.echo(f"\n{summary.overview}\n")
@@ -115,7 +115,7 @@ def _print_quotes(quotes, indent: str = "") -> None:
 @handle_errors
 def ask(ctx, question, interviews, as_json):
     """Answer a question from verbatim, timestamped quotes (extractive when no LLM is configured)."""
-    from search.query import Filters
+    from search.retrieval.query import Filters
 
     answer = _answerer(_settings(ctx)).ask(question, Filters(interviews=tuple(interviews)))
     if as_json:

@@ -21,16 +21,16 @@ def archive():
 
 @st.cache_resource
 def searcher():
-    from search.embedder import embedder_for
-    from search.searcher import Searcher
+    from search.retrieval.embedder import embedder_for
+    from search.retrieval.searcher import Searcher
 
     return Searcher(archive(), embedder_for(settings(), archive().embed_model), settings().cache_dir)
 
 
 @st.cache_resource
 def answerer():
-    from search.answer import Answerer
-    from search.llm import chat_model_for
+    from search.writeups.answer import Answerer
+    from search.writeups.llm import chat_model_for
 
     chat, why_not = chat_model_for(settings())
     return Answerer(searcher(), chat, why_not)
@@ -38,7 +38,7 @@ def answerer():
 
 @st.cache_resource
 def summarizer():
-    from search.summary import Summarizer
+    from search.writeups.summary import Summarizer
 
     return Summarizer(answerer(), searcher().embedder, context_tokens=settings().llm_context_tokens,
                       topic_minutes=settings().topic_minutes)

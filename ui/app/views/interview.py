@@ -5,7 +5,7 @@ import streamlit as st
 
 from search.errors import OnrecordError
 from search.export import FORMATS, export
-from search.speakers import rename, speaker_table
+from search.store.speakers import rename, speaker_table
 from ui.app import resources
 from ui.app.widgets import clock, escape, play_button, player, quote_chips
 

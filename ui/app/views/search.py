@@ -6,7 +6,7 @@ import datetime as dt
 import streamlit as st
 
 from search.errors import OnrecordError
-from search.query import Filters
+from search.retrieval.query import Filters
 from ui.app import resources
 from ui.app.widgets import clock, escape, highlighted, play_button, player, playing
 

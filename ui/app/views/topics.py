@@ -3,7 +3,7 @@
 import streamlit as st
 
 from search.errors import OnrecordError
-from search.query import Filters
+from search.retrieval.query import Filters
 from ui.app import resources
 from ui.app.widgets import escape, quote_chips
 

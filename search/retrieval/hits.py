@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .archive import PAGE_SIZE, Archive, page_id
-from .links import deep_link
-from .models import Hit, Interview, Segment, segment_from_json
+from ..store.archive import PAGE_SIZE, Archive, page_id
+from ..links import deep_link
+from ..models import Hit, Interview, Segment, segment_from_json
 from .query import Query
 from .text import contains_phrase, ends_in_question, stem_map, words
 

@@ -27,9 +27,9 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from .claims import Claims
-from .errors import NoArchive, NotFound, OnrecordError
-from .iterutil import batched
-from .models import Chunk, Interview, Segment, segment_from_json, segment_to_json
+from ..errors import NoArchive, NotFound, OnrecordError
+from ..iterutil import batched
+from ..models import Chunk, Interview, Segment, segment_from_json, segment_to_json
 
 # 1: the first release. 2: media files under the media folder are stored relative to it ("media:NAME"), so
 # machines that mount one shared media folder at different paths all find them (see search/migrate.py).

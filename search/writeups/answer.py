@@ -13,15 +13,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .archive import Archive
-from .links import deep_link
+from ..store.archive import Archive
+from ..links import deep_link
 from .llm import ChatModel, LLMError, Message
-from .models import Hit, Quote
-from .query import Filters
+from ..models import Hit, Quote
+from ..retrieval.query import Filters
 from .quotes import Span, TranscriptText
-from .searcher import Searcher
-from .text import ends_in_question
-from .timefmt import format_timestamp
+from ..retrieval.searcher import Searcher
+from ..retrieval.text import ends_in_question
+from ..timefmt import format_timestamp
 
 EXCERPTS = 6
 EXTRACTIVE_QUOTES = 3

@@ -11,8 +11,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .archive import Archive, is_storage_error, storage_reason
-from .config import Settings
-from .errors import NoArchive, OnrecordError
+from ..config import Settings
+from ..errors import NoArchive, OnrecordError
 
 DEFAULT_DATABASE = "default_database"
 

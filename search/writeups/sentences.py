@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from .models import Segment
+from ..models import Segment
 
 
 @dataclass(frozen=True, slots=True)

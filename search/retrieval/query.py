@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .errors import OnrecordError
+from ..errors import OnrecordError
 from .text import split_phrases, stems, stopwords, words
 
 MAX_QUERY_CHARS = 2000

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .iterutil import batched
+from ..iterutil import batched
 from .text import stem_map, stopwords, words
 
 _FORMAT = 3  # bump when tokenizing or the layout changes: cached indexes rebuild

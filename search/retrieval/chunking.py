@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .iterutil import batched
-from .models import Chunk, Segment
+from ..iterutil import batched
+from ..models import Chunk, Segment
 
 CountTokens = Callable[[Sequence[str]], list[int]]
 MIN_TOKENS = 128  # about 90 words; measured on meeting-like transcripts (benchmarks/bench_turns.py)

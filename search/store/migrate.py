@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .archive import SCHEMA_VERSION, Archive
-from .errors import OnrecordError
+from ..errors import OnrecordError
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .answer import Answerer, answer_prompt
-from .archive import Archive
-from .embedder import Embedder
-from .errors import OnrecordError
-from .links import deep_link
+from ..store.archive import Archive
+from ..retrieval.embedder import Embedder
+from ..errors import OnrecordError
+from ..links import deep_link
 from .llm import ChatModel, LLMError, Message
-from .models import Interview, Quote
-from .query import Filters
+from ..models import Interview, Quote
+from ..retrieval.query import Filters
 from .quotes import TranscriptText
-from .timefmt import format_timestamp
+from ..timefmt import format_timestamp
 from .writeup import Outline, Section, outline
 
 MIN_CONTENT_WORDS = 6  # a title and a two-sentence summary say at least this much
@@ -309,7 +309,7 @@ def _sentences(text: str, most: int) -> str:
 def _grounded(written: str, source: str) -> bool:
     """A summary of a passage talks about that passage: most of its content words occur in it. Catches a small
     model replaying the prompt's example or drifting off into text of its own."""
-    from .text import FILLER, stopwords, words
+    from ..retrieval.text import FILLER, stopwords, words
 
     skip = stopwords() | FILLER
     mine = {w for w in words(written) if w not in skip and len(w) > 2}

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Protocol
 
-from .config import Settings
-from .errors import OnrecordError
+from ..config import Settings
+from ..errors import OnrecordError
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from . import keyword
-from .archive import Archive
+from ..store.archive import Archive
 from .embedder import Embedder
-from .errors import OnrecordError
+from ..errors import OnrecordError
 from .hits import Candidate, narrow
-from .models import Hit, Interview
+from ..models import Hit, Interview
 from .query import MODES, Filters, Query, day_bound, expand_fuzzy, parse_query
 from .text import contains_phrase, normalized, stopwords, terms, words
 

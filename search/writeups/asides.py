@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .embedder import Embedder
+from ..retrieval.embedder import Embedder
 from .sentences import Sentence
 
 SPONSOR_START = re.compile(

@@ -16,10 +16,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .asides import find_asides
-from .embedder import Embedder
-from .models import Chunk, Segment
+from ..retrieval.embedder import Embedder
+from ..models import Chunk, Segment
 from .sentences import Sentence, split_sentences
-from .text import FILLER, stopwords, words
+from ..retrieval.text import FILLER, stopwords, words
 from .titles import titles
 from .topics import Unit, _directions, opens_subject, split_topics
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from .iterutil import batched
+from ..iterutil import batched
 from typing import Callable
 
 from .archive import Archive, chunks_collection_name
-from .chunking import chunk_segments
-from .embedder import Embedder
-from .timefmt import day_number
+from ..retrieval.chunking import chunk_segments
+from ..retrieval.embedder import Embedder
+from ..timefmt import day_number
 
 EMBED_BATCH = 64
 

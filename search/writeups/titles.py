@@ -15,8 +15,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .embedder import Embedder
-from .text import FILLER, stopwords
+from ..retrieval.embedder import Embedder
+from ..retrieval.text import FILLER, stopwords
 
 CANDIDATES = 24  # per topic, sent to KeyBERT: embedding them is what a title costs
 INSIDE = frozenset({"of", "in", "for", "on", "to"})  # allowed in the middle of a three-word phrase
@@ -59,7 +59,7 @@ def titles(topic_texts: Sequence[str], topic_vectors: np.ndarray, embedder: Embe
 
 
 def _phrases(text: str) -> Counter:
-    from .text import words
+    from ..retrieval.text import words
 
     stop = stopwords() | FILLER
     tokens = words(text)
@@ -112,7 +112,7 @@ def _heading(scored: list[tuple[str, float]], text: str) -> str:
 
 
 def _stems(phrase: str) -> set[str]:
-    from .text import stem_map
+    from ..retrieval.text import stem_map
 
     return set(stem_map(set(phrase.split())).values())
 
