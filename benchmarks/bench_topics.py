@@ -60,7 +60,7 @@ def main() -> int:
     _ingest(archive_dir, [corpus / d["episode"] for d in docs if d["episode"] not in SAMPLES] +
             [ROOT / "samples" / s for s in SAMPLES])
 
-    from search import topics
+    from search.writeups import topics
     from search.config import Settings
     from search.retrieval.embedder import embedder_for
     from search.store import open_archive
@@ -149,7 +149,7 @@ OFF_TOPIC = ("quantum chromodynamics lattice gauge", "gardening tomatoes compost
 
 def _calibration(archive_dir: Path) -> None:
     """The best passage's similarity for subjects discussed and not: summary.RELEVANT must lie between."""
-    from search import summary
+    from search.writeups import summary
     from search.config import Settings
     from ui.cli import _summarizer
 

@@ -7,7 +7,7 @@ import uuid
 import chromadb
 import pytest
 
-from search import claims
+from search.store import claims
 from search.store.claims import Claims
 
 
