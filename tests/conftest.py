@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -90,3 +91,28 @@ def script_vtt(path: Path, script: list[dict], *, voices: bool, seconds_per_cue:
                    f"{f'<v {who}>' if voices else ''}{text}\n\n" for n, (who, text) in enumerate(cues))
     path.write_text("WEBVTT\n\n" + body)
     return path, cues
+
+
+APP = str(ROOT / "ui" / "app" / "main.py")
+
+
+@pytest.fixture
+def app(monkeypatch, sample_archive):
+    """The app on the sample archive; resources are per process, so each test starts them afresh."""
+    import streamlit as st
+
+    monkeypatch.setenv("ONRECORD_ARCHIVE", str(sample_archive))
+    st.cache_resource.clear()
+
+    def start(page: str | None = None, archive: Path | None = None) -> AppTest:
+        if archive:
+            monkeypatch.setenv("ONRECORD_ARCHIVE", str(archive))
+            st.cache_resource.clear()
+        at = AppTest.from_file(APP, default_timeout=120).run()
+        if page:
+            at.switch_page(f"views/{page}.py").run()
+        assert not at.exception, at.exception
+        return at
+
+    yield start
+    st.cache_resource.clear()
