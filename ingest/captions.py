@@ -9,6 +9,8 @@ import re
 from search.models import Segment, Transcript, segment_from_json
 from search.timefmt import parse_timestamp
 
+from .metadata import header_details
+
 _TIMING = re.compile(r"^\s*(\S+)\s+-->\s+(\S+)")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
 _TAG = re.compile(r"</?[^>]*>")
@@ -19,10 +21,15 @@ class CaptionError(ValueError):
 
 
 def parse_vtt(text: str, title: str) -> Transcript:
+    """`title` is the fallback: the file's own title wins (`WEBVTT - Title`, or a `Title:` header or NOTE line),
+    and a `Date:` line or a sentence saying when it was recorded, before the first cue, dates it."""
     lines = text.lstrip("\ufeff").splitlines()
     if not lines or not lines[0].startswith("WEBVTT"):
         raise CaptionError("not a WebVTT file (first line is not 'WEBVTT')")
-    return Transcript(title=title, segments=_parse_cues(lines))
+    header = next((i for i, line in enumerate(lines) if _TIMING.match(line)), len(lines))
+    named, date = header_details(lines[1:header])
+    inline = lines[0][6:].strip(" \t-–—:") if lines[0][6:7] in (" ", "\t") else ""  # "WEBVTT - Title"
+    return Transcript(title=inline or named or title, date=date, segments=_parse_cues(lines))
 
 
 def parse_srt(text: str, title: str) -> Transcript:

@@ -6,6 +6,7 @@ or Ctrl-C leaves nothing visible, and the next run discards the leftovers and co
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from .captions import CaptionError, parse_json, parse_srt, parse_vtt
 from .diarize import Diarizer, assign_speakers, named, recognise
 from .fetch import download_audio
 from .media import MediaError, probe
+from .metadata import OPENING_SECONDS, clean_title, date_in_name, opening_date
 from .sources import Source, content_id
 from .transcribe import Transcriber
 
@@ -140,8 +142,10 @@ class Ingestor:
         self.progress.started(source.ref, info.duration)
         self._warm_embedder()
         transcription = self.transcriber.transcribe(path)
-        meta = Transcript(title=self.title or title or info.title or Path(source.ref).stem,
-                          language=transcription.language, duration=0.0, date=date or info.date, media=media)
+        given = Path(source.ref)
+        meta = Transcript(title=self.title or title or info.title or clean_title(given.stem),
+                          language=transcription.language, duration=0.0,
+                          date=date or info.date or date_in_name(given.name), media=media)
 
         def decoded_whole() -> None:  # known only once the last window is decoded
             meta.duration = transcription.duration
@@ -179,13 +183,14 @@ class Ingestor:
             text = source.path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise CaptionError("not UTF-8 text") from None
-        stem = source.path.stem
+        stem = clean_title(source.path.stem)
         suffix = source.path.suffix.lower()
         if suffix == ".json":
             transcript = parse_json(text, stem)
         else:
             transcript = (parse_vtt if suffix == ".vtt" else parse_srt)(text, stem)
         transcript.title = self.title or transcript.title
+        transcript.date = transcript.date or date_in_name(source.path.name)
         transcript.duration = max(s.end for s in transcript.segments)
         self.progress.started(source.ref, transcript.duration)
         return self._store(source, interview_id, transcript, iter(transcript.segments))
@@ -194,6 +199,8 @@ class Ingestor:
                before_commit: Callable[[], None] = lambda: None) -> Interview:
         archive = self.archive
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        if meta.date is None:
+            segments = _dated_by_opening(segments, meta)
         day = day_number(meta.date) or day_number(created)
         archive.discard_staged(interview_id)
         if not archive.embed_model:
@@ -244,3 +251,15 @@ class Ingestor:
         if pages:
             staged = stats.segments - sum(len(p) for p in pages)  # segments in the pages written before these
             self.archive.stage_pages(interview_id, staged // PAGE_SIZE, pages)
+
+
+def _dated_by_opening(segments: Iterator[Segment], meta: Transcript) -> Iterator[Segment]:
+    """Read the opening (transcribing it, for media) to find a recording date said there; the chunks are stamped
+    with the date, so it must be known before the first is stored."""
+    segments, opening = iter(segments), []
+    for segment in segments:
+        opening.append(segment)
+        if segment.start >= OPENING_SECONDS:
+            break
+    meta.date = opening_date(opening)
+    return itertools.chain(opening, segments)
