@@ -263,6 +263,27 @@ def delete(ctx, interview, yes, as_json):
 
 @main.command()
 @click.argument("interview")
+@click.option("--title", help="The new title.")
+@click.option("--date", metavar="YYYY-MM-DD", help="When it was recorded; --date \"\" clears it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the changed interview as JSON.")
+@click.pass_context
+@handle_errors
+def edit(ctx, interview, title, date, as_json):
+    """Change an interview's title or recording date in place (nothing is transcribed again)."""
+    from search.store.details import update_details
+
+    if title is None and date is None:
+        raise OnrecordError("nothing to change: give --title and/or --date")
+    archive = _archive(_settings(ctx))
+    changed = update_details(archive, archive.resolve(interview).id, title=title, date=date)
+    if as_json:
+        _emit_json(changed.as_json())
+    else:
+        click.echo(f"edited {changed.id}  {changed.title}  ({changed.date or 'no date'})")
+
+
+@main.command()
+@click.argument("interview")
 @click.option("--rename", nargs=2, metavar="SPEAKER NAME",
               help="Name a speaker (SPEAKER: its label, like 'Speaker 2', or its current name). Naming it by its "
               "label removes the name.")
