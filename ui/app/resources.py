@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
+
 import streamlit as st
+from pydantic import SecretStr
 
 from search.config import Settings
 
@@ -27,20 +31,74 @@ def searcher():
     return Searcher(archive(), embedder_for(settings(), archive().embed_model), settings().cache_dir)
 
 
+@dataclass(frozen=True, slots=True)
+class LLMChoice:
+    """The LLM chosen on the Settings page; it replaces all three LLM settings from the environment."""
+
+    model: str | None
+    base_url: str | None
+    api_key: SecretStr | None  # in memory only: never written anywhere, never shown
+
+
+class LLMOverride:
+    """The running app's LLM choice, for every session of this process. Each change gets a new version, and the
+    answerer and summarizer are cached on that version, so the next page run uses the new model."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._current: tuple[int, LLMChoice | None] = (0, None)
+
+    @property
+    def current(self) -> tuple[int, LLMChoice | None]:
+        return self._current
+
+    def set(self, choice: LLMChoice | None) -> None:
+        """None: back to the environment's settings."""
+        with self._lock:
+            self._current = (self._current[0] + 1, choice)
+
+
 @st.cache_resource
+def llm_override() -> LLMOverride:
+    return LLMOverride()
+
+
+def llm_settings() -> Settings:
+    """The settings with the LLM chosen on the Settings page, if any, in place of the environment's."""
+    return _with_llm(llm_override().current[1])
+
+
+def _with_llm(choice: LLMChoice | None) -> Settings:
+    if choice is None:
+        return settings()
+    return settings().model_copy(update={"llm_model": choice.model, "llm_base_url": choice.base_url,
+                                         "llm_api_key": choice.api_key})
+
+
 def answerer():
+    version, choice = llm_override().current
+    return _answerer(version, choice)
+
+
+def summarizer():
+    version, choice = llm_override().current
+    return _summarizer(version, _answerer(version, choice))
+
+
+@st.cache_resource(max_entries=1)
+def _answerer(version: int, _choice: LLMChoice | None):
     from search.writeups.answer import Answerer
     from search.writeups.llm import chat_model_for
 
-    chat, why_not = chat_model_for(settings())
+    chat, why_not = chat_model_for(_with_llm(_choice))
     return Answerer(searcher(), chat, why_not)
 
 
-@st.cache_resource
-def summarizer():
+@st.cache_resource(max_entries=1)
+def _summarizer(version: int, _answerer):
     from search.writeups.summary import Summarizer
 
-    return Summarizer(answerer(), searcher().embedder, context_tokens=settings().llm_context_tokens,
+    return Summarizer(_answerer, searcher().embedder, context_tokens=settings().llm_context_tokens,
                       topic_minutes=settings().topic_minutes)
 
 

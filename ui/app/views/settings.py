@@ -1,14 +1,71 @@
-"""Settings: what this app is using. Secrets are never shown."""
+"""Settings: the LLM can be chosen here for the running app (every session, until it restarts); the rest is what
+this app is using. The API key is kept in memory only and never shown back."""
 
 import streamlit as st
+from pydantic import SecretStr
 
 from search.store import is_server
+from search.writeups.llm import LLMError, Message
 from ui.app import resources
+from ui.app.resources import LLMChoice
+from ui.app.widgets import escape
 
 st.title("Settings")
 settings = resources.settings()
 archive = resources.archive()
+override = resources.llm_override()
+llm = resources.llm_settings()
 answerer = resources.answerer()
+chosen_here = override.current[1] is not None
+
+st.subheader("LLM")
+if st.session_state.pop("llm_applied", False):
+    st.success("Applied: every session of this app now uses these LLM settings.", icon=":material/check:")
+if answerer.chat:
+    where = "on this page" if chosen_here else "by the environment"
+    st.markdown(f"Answers and summaries by **{escape(answerer.chat.name)}** at "
+                f"{escape(llm.llm_base_url or 'OpenAI')}, set {where}.")
+else:
+    st.info(f"No LLM: {escape(answerer.why_no_chat or 'none configured')}. Ask and Topics still work, with "
+            "verbatim passages instead of written answers. To use one, enter its model (and its server, for a "
+            "local or other OpenAI-compatible one) below.", icon=":material/info:")
+
+with st.form("llm", clear_on_submit=True):
+    model = st.text_input("Model", value=llm.llm_model or "", placeholder="e.g. gpt-4o-mini, llama3.1:8b")
+    base_url = st.text_input("Server (base URL)", value=llm.llm_base_url or "",
+                             placeholder="empty: OpenAI; e.g. http://localhost:11434/v1 for Ollama")
+    key = st.text_input("API key", type="password",
+                        placeholder="set; leave empty to keep it" if llm.llm_api_key else "not set",
+                        help="Kept in this app's memory only: never written to disk, never shown.")
+    forget = st.checkbox("Forget the API key") if llm.llm_api_key else False
+    applied = st.form_submit_button("Apply to the running app", icon=":material/check:", type="primary")
+
+if applied:
+    base_url = base_url.strip()
+    if base_url and not base_url.lower().startswith(("http://", "https://")):
+        st.error("The server must be a URL starting with http:// or https://, such as http://localhost:11434/v1.")
+    else:
+        api_key = SecretStr(key.strip()) if key.strip() else None if forget else llm.llm_api_key
+        override.set(LLMChoice(model.strip() or None, base_url or None, api_key))
+        st.session_state["llm_applied"] = True
+        st.rerun()
+
+if chosen_here:
+    st.caption("Chosen on this page for the running app (every session) until it restarts; the key stays in memory.")
+    if st.button("Back to the environment's settings", icon=":material/restart_alt:"):
+        override.set(None)
+        st.session_state["llm_applied"] = True
+        st.rerun()
+if answerer.chat and st.button("Check the LLM", icon=":material/network_check:"):
+    with st.spinner(f"Asking {answerer.chat.name}…"):
+        try:
+            reply = answerer.chat.complete([Message("user", "Reply with the single word OK.")], max_tokens=5)
+        except LLMError as exc:
+            st.error(str(exc))
+        else:
+            st.success(f"{answerer.chat.name} answered: {escape(reply.strip()[:80])}")
+
+st.subheader("This app")
 rows = {
     "Archive": archive.location,
     "Archive mode": "Chroma server" if is_server(archive.location) else "embedded (a folder)",
@@ -17,10 +74,12 @@ rows = {
     "Embedding model": archive.embed_model or settings.embed_model
     or "all-MiniLM-L6-v2 (when the first interview arrives)",
     "LLM": answerer.chat.name if answerer.chat else f"none — {answerer.why_no_chat}",
-    "LLM server": settings.llm_base_url or ("OpenAI" if answerer.chat else "—"),
-    "LLM API key": "set" if settings.llm_api_key else "not set",
+    "LLM server": llm.llm_base_url or ("OpenAI" if answerer.chat else "—"),
+    "LLM API key": "set" if llm.llm_api_key else "not set",
+    "LLM chosen by": "this page" if chosen_here else "the environment",
     "Uploads kept in": str(settings.media_dir),
     "Upload limit": f"{st.get_option('server.maxUploadSize')} MB per file",
 }
 st.table({"setting": list(rows), "value": list(rows.values())})
-st.caption("Change these with ONRECORD_* environment variables (or a .env file) before starting `onrecord ui`.")
+st.caption("Everything but the LLM is set with ONRECORD_* environment variables (or a .env file) before starting "
+           "`onrecord ui`.")
