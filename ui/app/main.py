@@ -13,18 +13,18 @@ VIEWS = Path(__file__).parent / "views"  # not "pages/": Streamlit would list th
 from search.errors import OnrecordError  # noqa: E402 - after the path fix above
 from ui.app import resources  # noqa: E402
 
-st.set_page_config(page_title="onrecord", page_icon="🎙️", layout="wide")
+st.set_page_config(page_title="onrecord", page_icon=":material/mic:", layout="wide")
 try:
     resources.archive()  # an archive that cannot be opened is one plain sentence, on every page
 except OnrecordError as exc:
     st.error(str(exc))
     st.stop()
 st.navigation([
-    st.Page(VIEWS / "library.py", title="Library", icon="📚", default=True),  # served at /
-    st.Page(VIEWS / "interview.py", title="Interview", icon="🎧", url_path="interview"),
-    st.Page(VIEWS / "search.py", title="Search", icon="🔎", url_path="search"),
-    st.Page(VIEWS / "ask.py", title="Ask", icon="💬", url_path="ask"),
-    st.Page(VIEWS / "topics.py", title="Topics", icon="🧭", url_path="topics"),
-    st.Page(VIEWS / "add.py", title="Add", icon="➕", url_path="add"),
-    st.Page(VIEWS / "settings.py", title="Settings", icon="⚙️", url_path="settings"),
+    st.Page(VIEWS / "library.py", title="Library", icon=":material/video_library:", default=True),  # served at /
+    st.Page(VIEWS / "interview.py", title="Interview", icon=":material/headphones:", url_path="interview"),
+    st.Page(VIEWS / "search.py", title="Search", icon=":material/search:", url_path="search"),
+    st.Page(VIEWS / "ask.py", title="Ask", icon=":material/forum:", url_path="ask"),
+    st.Page(VIEWS / "topics.py", title="Topics", icon=":material/explore:", url_path="topics"),
+    st.Page(VIEWS / "add.py", title="Add", icon=":material/add_circle:", url_path="add"),
+    st.Page(VIEWS / "settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
 ]).run()
