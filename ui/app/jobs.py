@@ -7,11 +7,14 @@ import queue
 import threading
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ingest.diarize import diarizer_for
-from ingest.pipeline import Ingestor
+from ingest.pipeline import Ingestor, IngestResult
 from ingest.sources import Source, expand
 from ingest.transcribe import TranscribeOptions, WhisperTranscriber
+from search.errors import OnrecordError
+from ui.app.uploads import discard_upload
 
 
 @dataclass
@@ -28,6 +31,7 @@ class SourceState:
 class Job:
     id: str
     sources: list[SourceState] = field(default_factory=list)
+    uploads: frozenset[Path] = frozenset()  # files the app stored for this job (resolved): removed unless added
 
     @property
     def finished(self) -> bool:
@@ -53,15 +57,17 @@ class JobBoard:
         self.archive = archive
         self.settings = settings
         self.embedder = embedder
+        self.uploads_dir = settings.media_dir / "uploads"
         self.jobs: dict[str, Job] = {}
         self._queue: queue.Queue[tuple[Job, list[Source]]] = queue.Queue()
         self._transcriber = WhisperTranscriber(TranscribeOptions.from_settings(settings))
         self._diarizer = diarizer_for(settings)
         threading.Thread(target=self._work, name="onrecord-ingest", daemon=True).start()
 
-    def submit(self, inputs: list[str]) -> Job:
+    def submit(self, inputs: list[str], uploads: list[Path] = ()) -> Job:
+        """`uploads`: the inputs that are files this app stored in its uploads folder (see uploads.py)."""
         sources = expand(inputs)
-        job = Job(uuid.uuid4().hex[:8], [SourceState(s.ref) for s in sources])
+        job = Job(uuid.uuid4().hex[:8], [SourceState(s.ref) for s in sources], frozenset(p.resolve() for p in uploads))
         self.jobs[job.id] = job
         self._queue.put((job, sources))
         return job
@@ -69,16 +75,35 @@ class JobBoard:
     def _work(self) -> None:
         while True:
             job, sources = self._queue.get()
-            progress = _JobProgress(job)
-            ingestor = Ingestor(self.archive, self._transcriber, self.embedder, progress=progress,
-                                diarizer=self._diarizer, speakers=self.settings.speakers)
+            try:
+                ingestor = Ingestor(self.archive, self._transcriber, self.embedder, progress=_JobProgress(job),
+                                    diarizer=self._diarizer, speakers=self.settings.speakers)
+            except OnrecordError as exc:  # e.g. the archive is indexed with another embedding model
+                ingestor, why = None, str(exc)
             for state, source in zip(job.sources, sources):
                 state.status = "running"
                 try:
-                    result = ingestor.ingest(source)
+                    result = ingestor.ingest(source) if ingestor else IngestResult(source.ref, None, "failed", why)
                 except Exception as exc:  # noqa: BLE001 - a bug must not kill the worker for later jobs
-                    state.status, state.error = "failed", f"unexpected error: {exc}"
-                    continue
+                    result = IngestResult(source.ref, None, "failed", f"unexpected error: {exc}")
+                if result.status != "added" and source.path is not None and source.path.resolve() in job.uploads:
+                    self._discard_upload(source.path, result.interview_id, state)  # gone before "failed" shows
                 state.status, state.error, state.interview_id = result.status, result.error, result.interview_id
                 if state.total:
                     state.done = state.total
+
+    def _discard_upload(self, path: Path, interview_id: str | None, current: SourceState) -> None:
+        """A failed or duplicate upload leaves nothing behind, unless the interview already in the archive came from
+        that very file (the same bytes uploaded under the same name before) or another source still waits for it."""
+        try:
+            if interview_id and self.archive.has(interview_id):
+                existing = self.archive.get(interview_id)
+                if str(path.resolve()) in (existing.media, existing.source) or str(path) == existing.source:
+                    return
+        except OnrecordError:
+            return  # the archive cannot say: keep the file
+        waiting = (s for job in self.jobs.values() for s in job.sources
+                   if s is not current and s.status in ("queued", "running"))
+        if any(Path(s.source).resolve() == path.resolve() for s in waiting):
+            return
+        discard_upload(self.uploads_dir, path)

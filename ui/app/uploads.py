@@ -1,4 +1,5 @@
-"""Uploaded files are stored under the media folder with a safe name: never where their name points."""
+"""Uploaded files are stored under the media folder with a safe name: never where their name points. A stored
+upload is named `<10 hex of its sha256>-<safe name>`; only such files, in that folder, are ever removed."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import hashlib
 import os
 import re
 from pathlib import Path
+
+_STORED = re.compile(r"[0-9a-f]{10}-(.+)")
 
 
 def safe_name(name: str) -> str:
@@ -24,3 +27,22 @@ def store_upload(folder: Path, name: str, data: bytes) -> Path:
         tmp.write_bytes(data)
         os.replace(tmp, target)
     return target
+
+
+def original_name(path: str) -> str:
+    """A file's name as its owner knows it: a stored upload without its hash prefix, no folders either way."""
+    parts = path.replace("\\", "/").rsplit("/", 2)
+    name = parts[-1]
+    stored = _STORED.fullmatch(name) if len(parts) > 1 and parts[-2] == "uploads" else None
+    return stored.group(1) if stored else name
+
+
+def discard_upload(folder: Path, path: Path) -> bool:
+    """Remove `path` if it is an upload this app stored in `folder`; anything else is left alone."""
+    try:
+        ours = path.resolve().parent == folder.resolve() and _STORED.fullmatch(path.name) is not None
+    except OSError:
+        return False
+    if ours:
+        path.unlink(missing_ok=True)
+    return ours

@@ -1,10 +1,11 @@
 """Add: upload files, paste URLs, or name a folder on the server. Ingest runs on a background worker;
-this page shows each source's progress and, in plain words, what went wrong."""
+this page shows each source's progress and, in plain words, what went wrong. An upload that fails or is
+already in the archive is removed again; one that is added stays (the player needs it)."""
 
 import streamlit as st
 
 from ui.app import resources
-from ui.app.uploads import store_upload
+from ui.app.uploads import original_name, store_upload
 from ui.app.widgets import clock, escape
 
 st.title("Add interviews")
@@ -13,36 +14,43 @@ board = resources.jobs()
 limit_mb = st.get_option("server.maxUploadSize")
 
 with st.form("add", clear_on_submit=True):
-    files = st.file_uploader(f"Audio, video or transcript files (up to {limit_mb} MB each)",
-                             accept_multiple_files=True)
+    files = st.file_uploader(f"Audio, video or transcript files (.vtt, .srt, onrecord .json), up to {limit_mb} MB "
+                             "each", accept_multiple_files=True)
     urls = st.text_area("URLs, one per line", placeholder="https://www.youtube.com/watch?v=…")
     folder = st.text_input("A folder on this server", placeholder="/data/interviews")
-    submitted = st.form_submit_button("Add to the archive", type="primary")
+    submitted = st.form_submit_button("Add to the archive", type="primary", icon=":material/add_circle:")
 
 if submitted:
-    inputs = [str(store_upload(settings.media_dir / "uploads", f.name, f.getvalue())) for f in files or []]
+    uploads = [store_upload(settings.media_dir / "uploads", f.name, f.getvalue()) for f in files or []]
+    inputs = [str(p) for p in uploads]
     inputs += [u.strip() for u in urls.splitlines() if u.strip()]
     inputs += [folder.strip()] if folder.strip() else []
     if inputs:
-        st.session_state.setdefault("jobs", []).append(board.submit(inputs).id)
+        st.session_state.setdefault("jobs", []).append(board.submit(inputs, uploads).id)
     else:
-        st.warning("Nothing to add: choose files, paste URLs or name a folder.")
+        st.warning("Nothing to add: choose files, paste URLs or name a folder.", icon=":material/warning:")
 
 
 @st.fragment(run_every=1.0)
 def progress() -> None:
     mine = [board.jobs[j] for j in st.session_state.get("jobs", []) if j in board.jobs]
+    if not mine:
+        st.caption("Each source you add shows its progress here, and you can keep using the other pages meanwhile: "
+                   "recordings are transcribed on this server, which takes a while; transcripts take seconds.")
     for job in reversed(mine):
         for s in job.sources:
-            label = escape(s.source.rsplit("/", 1)[-1])
+            label = escape(original_name(s.source))
             if s.status == "failed":
-                st.error(f"{label}: {escape(s.error or 'failed')}")
+                st.error(f"{label}: {escape(s.error or 'failed')}", icon=":material/error:")
             elif s.status in ("added", "skipped"):
-                st.success(f"{label}: {'added' if s.status == 'added' else 'already in the archive'}")
+                st.success(f"{label}: {'added' if s.status == 'added' else 'already in the archive'}",
+                           icon=":material/check_circle:")
             elif s.status == "running" and s.total:
                 st.progress(min(1.0, s.done / s.total), text=f"{label}: {clock(s.done)} / {clock(s.total)}")
             else:
                 st.progress(0.0, text=f"{label}: {s.status}…")
+    if any(s.status == "added" for job in mine for s in job.sources):
+        st.page_link("views/library.py", label="See them in the Library", icon=":material/video_library:")
 
 
 progress()
