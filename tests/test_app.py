@@ -4,12 +4,39 @@ archives."""
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from apptest import texts
 from conftest import ROOT, SAMPLES, run_cli
+
+PAGES = {"Library": None, "Interview": "interview", "Search": "search", "Ask": "ask", "Topics": "topics",
+         "Add": "add", "Settings": "settings"}
+
+
+def everything(at) -> str:
+    """Every element of a run as its protobuf text, widget values included: all that a browser would receive."""
+    found, stack = [], [at._tree]
+    while stack:
+        node = stack.pop()
+        found.append(str(getattr(node, "proto", "")))
+        stack.extend(getattr(node, "children", {}).values())
+    return "\n".join(found) + "\n".join(str(t.value) for t in at.text_input)
+
+
+def files_containing(needle: bytes, *folders: Path) -> list[Path]:
+    return [f for folder in folders for f in Path(folder).rglob("*") if f.is_file() and needle in f.read_bytes()]
+
+
+def wait_for(at, done, seconds: float = 120):
+    """Rerun `at` until `done(at)` or the deadline; the page polls a background worker."""
+    deadline = time.time() + seconds
+    while not done(at) and time.time() < deadline:
+        time.sleep(1)
+        at.run()
+    return at
 
 
 def test_library_lists_filters_sorts_and_opens(app):
@@ -28,17 +55,41 @@ def test_library_lists_filters_sorts_and_opens(app):
     assert not at.exception and "Topics" in [s.value for s in at.subheader]
 
 
-def test_library_delete_needs_confirmation(app, tmp_path):
+def test_library_cards_and_delete_needs_a_red_confirmation(app, tmp_path):
     archive = tmp_path / "small"
     run_cli("--archive", str(archive), "ingest", str(SAMPLES / "transcripts"))
     at = app(archive=archive)
+    cards = [c.value for c in at.caption if " · " in str(c.value)]
+    today = datetime.now(timezone.utc).date().isoformat()
+    assert len(cards) == 2 and all(f"added {today}" in c for c in cards), cards
+    assert any("transcript gardening.vtt" in c for c in cards), cards
+    assert str(SAMPLES) not in texts(at) and "unknown" not in texts(at)
     delete = next(b for b in at.button if b.label == "Delete")
     delete.click().run()
-    assert "Delete “" in texts(at)
+    assert "Delete “" in texts(at) and "cannot be undone" in texts(at)
+    assert ".st-key-confirm-delete button" in everything(at) and "#c62828" in everything(at), "the red button"
     assert len([t for t in texts(at).splitlines() if t.startswith("**")]) == 2, "nothing deleted yet"
-    next(b for b in at.button if b.label == "Delete" and b.key.startswith("yes-")).click().run()
+    next(b for b in at.button if b.key == "confirm-delete").click().run()
     assert len([t for t in texts(at).splitlines() if t.startswith("**")]) == 1
 
+
+def test_an_empty_library_says_how_to_add_the_first_interview(app, tmp_path):
+    at = app(archive=tmp_path / "empty")
+    links = [e.proto for e in at.get("page_link")]
+    assert [link.label for link in links] == ["Add your first interview"]
+    assert links[0].icon.startswith(":material/") and "Add page" in texts(at)
+
+
+def test_navigation_and_buttons_use_material_icons_not_emoji(app):
+    at = app()
+    pages = list(at._registered_pages.values())  # AppTest has no public view of st.navigation's pages
+    assert {p["page_name"]: p.get("url_pathname") or None for p in pages} == PAGES
+    assert all(p["icon"].startswith(":material/") for p in pages), [p["icon"] for p in pages]
+    assert 'page_icon=":material/' in (ROOT / "ui" / "app" / "main.py").read_text()
+    for page in ("library", "add", "settings"):
+        at.switch_page(f"views/{page}.py").run()
+        icons = [b.proto.icon for b in at.button if b.proto.icon]
+        assert icons and all(i.startswith(":material/") for i in icons), (page, icons)
 
 def test_add_runs_ingest_in_the_background_and_reports_per_source(app, tmp_path):
     archive = tmp_path / "fresh"
@@ -48,10 +99,7 @@ def test_add_runs_ingest_in_the_background_and_reports_per_source(app, tmp_path)
     at.text_input[0].set_value(str(SAMPLES / "transcripts"))
     at.text_area[0].set_value(f"http://127.0.0.1:{_closed_port()}/nothing.mp3")
     at.button[0].click().run()
-    deadline = time.time() + 120
-    while time.time() < deadline and len(at.success) + len(at.error) < 3:
-        time.sleep(1)
-        at.run()
+    wait_for(at, lambda at: len(at.success) + len(at.error) >= 3)
     assert len(at.success) == 2 and len(at.error) == 1
     assert "refused" in at.error[0].value.lower()
     at.switch_page("views/library.py").run()
@@ -71,6 +119,80 @@ def test_settings_show_models_and_never_the_key(app, monkeypatch):
     table = str(at.table[0].value)
     assert "tiny.en" in table and "all-MiniLM-L6-v2" in table and "gpt-test" in table
     assert "sk-very-secret-value" not in table and "set" in table
+    assert "sk-very-secret-value" not in everything(at)
+
+
+def test_settings_change_the_llm_at_run_time_and_keep_the_key_in_memory(app, tmp_path, monkeypatch, sample_archive):
+    from llm_servers import scripted_server
+
+    from ui.app import resources
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name in ("ONRECORD_LLM_MODEL", "ONRECORD_LLM_BASE_URL", "ONRECORD_LLM_API_KEY", "OPENAI_API_KEY",
+                 "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    secret = "sk-set-in-the-app-" + "7" * 12
+    at = app("settings")
+    assert "No LLM" in texts(at) and resources.answerer().chat is None
+    with scripted_server("ok", "OK") as (url, prompts):
+        field = {t.label: t for t in at.text_input}
+        field["Model"].set_value("scripted-model")
+        field["Server (base URL)"].set_value(url)
+        field["API key"].set_value(secret)
+        next(b for b in at.button if b.label == "Apply to the running app").click().run()
+        assert not at.exception and "Applied" in texts(at) and "**scripted-model**" in texts(at)
+        chat = resources.answerer().chat
+        assert chat.name == "scripted-model" and str(chat._client.base_url).rstrip("/") == url
+        assert resources.summarizer().answerer is resources.answerer(), "the summarizer uses the same model"
+        table = str(at.table[0].value)
+        assert "scripted-model" in table and url in table and "this page" in table
+        next(b for b in at.button if b.label == "Check the LLM").click().run()
+        assert "scripted-model answered: OK" in texts(at) and len(prompts) == 1
+        assert secret not in everything(at), "the key is never shown back"
+        at.switch_page("views/ask.py").run()
+        assert not at.exception
+    other = app("settings")  # another session of the same process sees the same LLM
+    assert "**scripted-model**" in texts(other) and "not set" not in str(other.table[0].value)
+    next(b for b in other.button if b.label == "Back to the environment's settings").click().run()
+    assert "No LLM" in texts(other) and resources.answerer().chat is None
+    folders = [tmp_path] + ([Path(sample_archive)] if Path(str(sample_archive)).exists() else [])
+    assert files_containing(secret.encode(), *folders) == [], "the key is never written to disk"
+
+
+def test_failed_and_duplicate_uploads_leave_nothing_behind(app, tmp_path, monkeypatch):
+    monkeypatch.setenv("ONRECORD_MEDIA_DIR", str(tmp_path / "media"))
+    uploads = tmp_path / "media" / "uploads"
+    captions = (SAMPLES / "transcripts" / "gardening.vtt").read_bytes()
+    at = app("add", archive=tmp_path / "fresh")
+
+    def add(*files: tuple[str, bytes]):
+        count = len(at.success) + len(at.error)
+        at.file_uploader[0].set_value([(name, data, "text/vtt") for name, data in files])
+        next(b for b in at.button if b.label == "Add to the archive").click().run()
+        return wait_for(at, lambda at: len(at.success) + len(at.error) >= count + len(files))
+
+    add(("gardening.vtt", captions), ("broken.vtt", b"not a caption file"))
+    assert [e.value for e in at.error if "broken.vtt" in e.value], "named without the storage prefix"
+    assert [p.name for p in uploads.iterdir()] == [next(uploads.glob("*-gardening.vtt")).name], "added: kept"
+    add(("gardening.vtt", captions), ("copy of gardening.vtt", captions))
+    assert sum("already in the archive" in s.value for s in at.success) == 2
+    assert [p.name for p in uploads.iterdir()] == [next(uploads.glob("*-gardening.vtt")).name], \
+        "a duplicate goes, the file the archive's interview came from stays"
+    assert not list(tmp_path.glob("gardening*")), "a user's own files are never touched"
+
+
+def test_only_stored_uploads_are_ever_discarded(tmp_path):
+    from ui.app.uploads import discard_upload, original_name, store_upload
+
+    stored = store_upload(tmp_path / "uploads", "talk.mp3", b"data")
+    mine = tmp_path / "talk.mp3"
+    mine.write_bytes(b"data")
+    named = tmp_path / "uploads" / "notes.txt"
+    named.write_text("a user's file")
+    assert not discard_upload(tmp_path / "uploads", mine) and not discard_upload(tmp_path / "uploads", named)
+    assert mine.exists() and named.exists()
+    assert discard_upload(tmp_path / "uploads", stored) and not stored.exists()
+    assert original_name(str(stored)) == "talk.mp3" and original_name(str(mine)) == "talk.mp3"
 
 
 @pytest.mark.parametrize("name, stored", [
