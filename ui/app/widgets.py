@@ -1,10 +1,12 @@
-"""Pieces several pages share: the player, playable quotes, highlighted hit text."""
+"""Pieces several pages share: the player, play buttons keyed by what they play, links into the reader,
+playable quotes, highlighted hit text."""
 
 from __future__ import annotations
 
 import html
 import mimetypes
 import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import streamlit as st
@@ -19,50 +21,96 @@ def clock(seconds: float) -> str:
     return format_timestamp(seconds, millis=False)
 
 
+def player_kind(interview: Interview) -> str | None:
+    """"element": an <audio>/<video> the page can drive (a local file, a direct media URL); "embed": a player
+    the page can only cue by redrawing it (YouTube); None: nothing to play (a transcript, a moved file)."""
+    media = interview.media
+    if not media:
+        return None
+    if "youtube.com" in media or "youtu.be" in media:
+        return "embed"
+    if media.startswith(("http://", "https://")) or Path(media).is_file():
+        return "element"
+    return None
+
+
 def player(interview: Interview, start: float = 0.0, end: float | None = None, *, autoplay: bool = False) -> None:
     """Audio or video from `start` (to `end` where given): the local file, or the source URL / its embed."""
     media = interview.media
-    if not media:
-        st.info("Transcript only: there is no recording to play for this interview.")
-        return
-    is_url = media.startswith(("http://", "https://"))
-    if not is_url and not Path(media).is_file():
-        st.warning(f"The recording is not at {media} any more.")
+    if player_kind(interview) is None:
+        if media and not media.startswith(("http://", "https://")):
+            st.warning(f"The recording is not at {media} any more.")
         return
     start_time, end_time = int(start), (int(end) + 1 if end is not None else None)
     suffix = Path(media.split("?")[0]).suffix.lower()
-    if "youtube.com" in media or "youtu.be" in media or suffix in VIDEO_SUFFIXES:
+    if player_kind(interview) == "embed" or suffix in VIDEO_SUFFIXES:
         st.video(media, start_time=start_time, end_time=end_time, autoplay=autoplay)
     else:
         fmt = mimetypes.guess_type(media)[0] or "audio/mpeg"
         st.audio(media, format=fmt, start_time=start_time, end_time=end_time, autoplay=autoplay)
 
 
-def play_button(label: str, key: str, interview_id: str, start: float, end: float | None = None) -> None:
-    """Clicking sets what plays next. A callback runs before the rerun, so a player drawn above the button
-    already starts at the new moment."""
-    st.button(label, key=key, on_click=_set_play,
-              args=({"interview_id": interview_id, "start": start, "end": end, "key": key},))
+@dataclass(frozen=True, slots=True)
+class Play:
+    """What the user pressed play for: an interview's span, in one scope (a search's query, one answer).
+    `fresh` only in the run right after the press: the one run that may start audio."""
+
+    scope: str
+    interview_id: str
+    start: float
+    end: float | None
+    fresh: bool = True
 
 
-def _set_play(play: dict) -> None:
+def play_button(scope: str, key: str, interview: Interview, start: float, end: float | None = None,
+                label: str | None = None) -> None:
+    """▶ for a moment of an interview that has something to play; nothing at all for a transcript."""
+    if player_kind(interview) is not None:
+        st.button(label or clock(start), key=key, icon=":material/play_arrow:", on_click=_set_play,
+                  args=(Play(scope, interview.id, start, end),))
+
+
+def _set_play(play: Play) -> None:
     st.session_state["play"] = play
 
 
-def playing(key: str) -> dict | None:
+def playing(scope: str, interview_id: str, start: float) -> Play | None:
+    """The press for exactly this item in this scope, if any; its freshness is used up by asking."""
     play = st.session_state.get("play")
-    return play if play and play.get("key") == key else None
+    if play is None or (play.scope, play.interview_id, play.start) != (scope, interview_id, start):
+        return None
+    if play.fresh:
+        st.session_state["play"] = replace(play, fresh=False)
+    return play
 
 
-def quote_chips(quotes: list[Quote], interviews: dict[str, Interview], prefix: str) -> None:
-    """Cited quotes as chips; a chip plays exactly the quoted span, in place."""
+def inline_player(scope: str, interview: Interview, start: float) -> None:
+    """The player under an item, once its ▶ was pressed; it starts by itself only in the run of that press."""
+    if play := playing(scope, interview.id, start):
+        player(interview, play.start, play.end, autoplay=play.fresh)
+
+
+def transcript_link(interview_id: str, start: float) -> None:
+    """Open the reader on this moment: /interview?id=…&t=…, a link that can be copied and shared."""
+    st.page_link("views/interview.py", label="Open in transcript", icon=":material/subject:",
+                 query_params={"id": interview_id, "t": str(int(start))}, help=f"{clock(start)} in the reader")
+
+
+def quote_chips(quotes: list[Quote], interviews: dict[str, Interview], scope: str) -> None:
+    """Cited quotes: each plays exactly the quoted span in place (where there is a recording) and opens the
+    reader on its moment."""
     for n, q in enumerate(quotes, 1):
-        key = f"{prefix}-q{n}"
+        interview = interviews.get(q.interview_id)
         who = f"{q.speaker}, " if q.speaker else ""
-        st.markdown(f"[{n}] “{escape(q.text)}” — {escape(who + q.title)}")
-        play_button(f"▶ {clock(q.start)}–{clock(q.end)}", key, q.interview_id, q.start, q.end)
-        if (play := playing(key)) and q.interview_id in interviews:
-            player(interviews[q.interview_id], play["start"], play["end"], autoplay=True)
+        st.markdown(f"[{n}] “{escape(q.text)}” — {escape(who + q.title)} · {clock(q.start)}")
+        if interview is None:
+            continue
+        play, link = st.columns([1, 3], vertical_alignment="center")
+        with play:
+            play_button(scope, f"{scope}-q{n}", interview, q.start, q.end, f"{clock(q.start)}–{clock(q.end)}")
+        with link:
+            transcript_link(q.interview_id, q.start)
+        inline_player(scope, interview, q.start)
 
 
 def escape(text: str) -> str:

@@ -24,7 +24,7 @@ def show(n: int, answer) -> None:
     elif answer.notice:
         st.caption(escape(answer.notice))
     st.markdown(escape(answer.answer))
-    quote_chips(answer.quotes, interviews, prefix=f"ask{n}")
+    quote_chips(answer.quotes, interviews, scope=f"ask{n}")
 
 
 for n, (question, answer) in enumerate(history):

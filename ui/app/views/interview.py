@@ -1,86 +1,93 @@
-"""One interview: the player and the transcript beside it (click a time to play from there), its speakers
-(named here), the topic write-up with playable quotes, and exports."""
+"""One interview: the reader (one player that stays in view; the transcript as paragraphs by speaker, following
+what is said), its speakers (named here), the topic write-up whose quotes move the reader, and exports.
+The page's URL is /interview?id=<id>&t=<seconds>: opening it cues that moment, so any moment can be shared."""
 
 import streamlit as st
 
 from search.errors import OnrecordError
 from search.export import FORMATS, export
+from search.models import Interview, Quote
 from search.store.speakers import rename, speaker_table
 from ui.app import resources
-from ui.app.widgets import clock, escape, play_button, player, quote_chips
+from ui.app.reader import PLAYER_KEY, reader, request_seek, take_seek
+from ui.app.widgets import clock, escape, player, player_kind
 
-PAGE_SEGMENTS = 50
 
-interviews = resources.interviews()
-chosen = st.query_params.get("id") or st.session_state.get("interview_id")
-if not interviews:
-    st.info("The archive is empty.")
-    st.stop()
-ids = list(interviews)
-chosen = chosen if chosen in interviews else ids[0]
-chosen = st.selectbox("Interview", ids, index=ids.index(chosen), format_func=lambda i: interviews[i].title)
-st.session_state["interview_id"] = chosen
-interview = interviews[chosen]
-archive = resources.archive()
+def seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None  # a mangled t= opens the interview at its start
 
-st.title(interview.title)
-who = ", ".join(interview.speakers) or "speakers unknown"
-st.caption(escape(f"{clock(interview.duration)} · {interview.date or interview.created[:10]} · {who} · "
-                  f"{interview.source}"))
 
-left, right = st.columns([3, 2], gap="large")
-with left:
-    play = st.session_state.get("play")
-    here = play if play and play.get("interview_id") == chosen and play.get("key", "").startswith("seg-") else None
-    player(interview, here["start"] if here else 0.0, autoplay=bool(here))
-    segments = list(archive.segments(interview))
-    pages = max(1, -(-len(segments) // PAGE_SEGMENTS))
-    page = st.number_input(f"Transcript page (of {pages})", 1, pages, 1) if pages > 1 else 1
-    for n, s in enumerate(segments[(page - 1) * PAGE_SEGMENTS: page * PAGE_SEGMENTS], (page - 1) * PAGE_SEGMENTS):
-        stamp, text = st.columns([1, 6])
-        with stamp:
-            play_button(clock(s.start), f"seg-{n}", chosen, s.start)
-        text.markdown((f"**{escape(s.speaker)}:** " if s.speaker else "") + escape(s.text))
+def header(interview: Interview) -> None:
+    st.title(interview.title)
+    when = f"recorded {interview.date}" if interview.date else f"added {interview.created[:10]}"
+    parts = [clock(interview.duration), when, ", ".join(interview.speakers), interview.kind]
+    st.caption(escape(" · ".join(p for p in parts if p)))
 
-with right:
-    if interview.speakers:
-        st.subheader("Speakers")
-        for row in speaker_table(interview, segments):
-            shown = f"{row.name} ({row.label})" if row.name else row.label
-            st.caption(escape(f"{shown} · {clock(row.seconds)} of talk · “{row.first_words.rstrip('.,;:!?')}…”"))
-        with st.form("rename-speaker", border=False):
-            who = st.selectbox("Speaker", interview.speakers)
-            name = st.text_input("Name", placeholder="a name, or the speaker's label to undo one")
-            if st.form_submit_button("Rename"):
-                try:
-                    rename(archive, interview, who, name)
-                except OnrecordError as exc:
-                    st.error(escape(str(exc)))
-                else:
-                    resources.searcher().mark_stale()
-                    st.rerun()
+
+def seek_button(label: str, key: str, interview: Interview, start: float, kind: str | None) -> None:
+    """On this page a quote or a topic moves the page's one player (and the transcript) rather than opening
+    another; for a transcript it only brings the passage into view."""
+    st.button(label if kind else f"Show {clock(start)}", key=key,
+              icon=":material/play_arrow:" if kind else ":material/subject:",
+              on_click=request_seek, args=(interview.id, start), kwargs={"play": kind is not None})
+
+
+def chips(quotes: list[Quote], interview: Interview, kind: str | None, prefix: str) -> None:
+    for n, q in enumerate(quotes, 1):
+        who = f"{q.speaker}: " if q.speaker else ""
+        st.markdown(f"[{n}] {escape(who)}“{escape(q.text)}”")
+        seek_button(f"{clock(q.start)}–{clock(q.end)}", f"{prefix}-q{n}", interview, q.start, kind)
+
+
+def speakers(interview: Interview, segments) -> None:
+    st.subheader("Speakers")
+    for row in speaker_table(interview, segments):
+        shown = f"{row.name} ({row.label})" if row.name else row.label
+        st.caption(escape(f"{shown} · {clock(row.seconds)} of talk · “{row.first_words.rstrip('.,;:!?')}…”"))
+    with st.form("rename-speaker", border=False):
+        who = st.selectbox("Speaker", interview.speakers)
+        name = st.text_input("Name", placeholder="a name, or the speaker's label to undo one")
+        if st.form_submit_button("Rename"):
+            try:
+                rename(resources.archive(), interview, who, name)
+            except OnrecordError as exc:
+                st.error(escape(str(exc)))
+            else:
+                resources.searcher().mark_stale()
+                st.rerun()
+
+
+def write_up(interview: Interview, kind: str | None):
     st.subheader("Topics")
     summarizer = resources.summarizer()
     summary = summarizer.stored(interview)
-    if summary is None and st.button("Write up the topics", type="primary"):
-        with st.spinner("Finding the topics and their quotes…"):
-            summarizer.summarize(chosen)
-        st.rerun()  # drawn afresh from the stored write-up, without the button
-    if summary is not None:
-        if summary.mode != "llm":
-            st.caption("Extractive: titled by key phrases, summarised in the interviewees' own sentences.")
-        if summary.notice:
-            st.caption(escape(summary.notice))
-        st.write(summary.overview)
-        first = next((t for t, topic in enumerate(summary.topics) if not topic.aside), None)
-        for t, topic in enumerate(summary.topics):
-            if topic.aside:  # intro, sponsor read, outro: a collapsed line, never written up or quoted
-                with st.expander(f"{topic.title} · {clock(topic.start)}–{clock(topic.end)}", expanded=False):
-                    st.caption(f"Set aside: not part of the conversation ({topic.kind}).")
+    if summary is None:
+        if st.button("Write up the topics", type="primary"):
+            with st.spinner("Finding the topics and their quotes…"):
+                summarizer.summarize(interview.id)
+            st.rerun()  # drawn afresh from the stored write-up, without the button
+        return None
+    if summary.mode != "llm":
+        st.caption("Extractive: titled by key phrases, summarised in the interviewees' own sentences.")
+    if summary.notice:
+        st.caption(escape(summary.notice))
+    st.write(summary.overview)
+    first = next((t for t, topic in enumerate(summary.topics) if not topic.aside), None)
+    for t, topic in enumerate(summary.topics):
+        with st.expander(f"{topic.title} · {clock(topic.start)}–{clock(topic.end)}", expanded=t == first):
+            if topic.aside:  # intro, sponsor read, outro: never written up or quoted
+                st.caption(f"Set aside: not part of the conversation ({topic.kind}).")
                 continue
-            with st.expander(f"{topic.title} · {clock(topic.start)}–{clock(topic.end)}", expanded=t == first):
-                st.write(topic.summary)
-                quote_chips(topic.quotes, interviews, prefix=f"topic{t}")
+            st.write(topic.summary)
+            seek_button(f"From {clock(topic.start)}", f"topic{t}", interview, topic.start, kind)
+            chips(topic.quotes, interview, kind, prefix=f"topic{t}")
+    return summary
+
+
+def downloads(interview: Interview, segments, summary) -> None:
     st.subheader("Export")
     for fmt in FORMATS:
         if fmt == "md" and summary is None:
@@ -88,4 +95,47 @@ with right:
             continue
         data = "".join(export(interview, segments, fmt, summary if fmt == "md" else None))
         st.download_button(f"Download {fmt.upper()}", data, file_name=f"{interview.title}.{fmt}",
-                           mime="text/plain", key=f"export-{fmt}")
+                           mime="text/plain", key=f"export-{fmt}", icon=":material/download:")
+
+
+interviews = resources.interviews()
+if not interviews:
+    st.info("No interviews yet. Add your first one, and it opens here to read and play.")
+    st.page_link("views/add.py", label="Add your first interview", icon=":material/add:")
+    st.stop()
+ids = list(interviews)
+linked = st.query_params.get("id")
+chosen = next(i for i in (linked, st.session_state.get("interview_id"), ids[0]) if i in interviews)
+chosen = st.selectbox("Interview", ids, index=ids.index(chosen), format_func=lambda i: interviews[i].title)
+cue = seconds(st.query_params.get("t")) if chosen == linked else None
+if chosen != linked:  # the URL follows what is open, so the view can be copied and shared
+    st.query_params.pop("t", None)
+    st.query_params["id"] = chosen
+st.session_state["interview_id"] = chosen
+interview = interviews[chosen]
+kind = player_kind(interview)
+header(interview)
+segments = list(resources.archive().segments(interview))
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    seek = take_seek(chosen)
+    embed_seek = seek if kind == "embed" else None  # an embed is cued by drawing it afresh at that moment
+    with st.container(key=PLAYER_KEY):
+        if kind:
+            player(interview, embed_seek.seconds if embed_seek else cue or 0.0,
+                   autoplay=bool(embed_seek and embed_seek.play))
+        elif interview.media:
+            player(interview)  # says where the recording was expected
+        else:
+            st.caption("Transcript only: there is no recording to play. Times still link to their passage.")
+    clicked = reader(interview, segments, cue=cue, seek=None if embed_seek else seek, player=kind)
+    if clicked is not None and kind == "embed":
+        request_seek(chosen, clicked, play=True)
+        st.rerun()
+
+with right:
+    if interview.speakers:
+        speakers(interview, segments)
+    summary = write_up(interview, kind)
+    downloads(interview, segments, summary)

@@ -1,5 +1,6 @@
-"""Search: hybrid search with filters; each hit shows who said what, with the matched words highlighted,
-and plays from that moment in place."""
+"""Search: hybrid search with filters; each hit shows who said what, with the matched words highlighted, plays
+from that moment in place (where there is a recording) and opens the reader there. /search?q=<query> runs a
+search, and the URL follows the query, so a search can be shared."""
 
 import datetime as dt
 
@@ -8,10 +9,19 @@ import streamlit as st
 from search.errors import OnrecordError
 from search.retrieval.query import Filters
 from ui.app import resources
-from ui.app.widgets import clock, escape, highlighted, play_button, player, playing
+from ui.app.widgets import clock, escape, highlighted, inline_player, play_button, transcript_link
 
 st.title("Search")
 interviews = resources.interviews()
+if not interviews:
+    st.info("Nothing to search yet: the archive is empty. Add your first interview, then search what was said.")
+    st.page_link("views/add.py", label="Add your first interview", icon=":material/add:")
+    st.stop()
+
+linked = st.query_params.get("q", "")
+if linked != st.session_state.get("search_linked"):  # a new /search?q=… link wins over what was typed before
+    st.session_state["search_linked"] = linked
+    st.session_state["search_query"] = linked
 query = st.text_input("What was said?", key="search_query", placeholder='reusable rockets, or "an exact phrase"')
 with st.expander("Filters"):
     chosen = st.multiselect("Interviews", list(interviews), format_func=lambda i: interviews[i].title)
@@ -22,24 +32,40 @@ with st.expander("Filters"):
                     help='Keyword mode honours "exact phrases".')
     limit = st.slider("Hits", 5, 50, 10)
 
-if query.strip():
-    filters = Filters(interviews=tuple(chosen), speaker=None if speaker == "anyone" else speaker,
-                      since=since.isoformat() if since else None)
-    try:
-        hits = resources.searcher().search(query, limit=limit, mode=mode, filters=filters)
-    except OnrecordError as exc:
-        st.error(str(exc))
-        st.stop()
+if query.strip() != linked:
+    st.session_state["search_linked"] = query.strip()
+    if query.strip():
+        st.query_params["q"] = query.strip()
+    else:
+        st.query_params.pop("q", None)
+if not query.strip():
+    st.caption(f"Search what was said in {len(interviews)} interview(s): a subject in your own words, a name, "
+               'or "an exact phrase".')
+    st.stop()
+
+filters = Filters(interviews=tuple(chosen), speaker=None if speaker == "anyone" else speaker,
+                  since=since.isoformat() if since else None)
+try:
+    hits = resources.searcher().search(query, limit=limit, mode=mode, filters=filters)
+except OnrecordError as exc:
+    st.error(str(exc))
+    st.stop()
+if not hits:
+    st.info("Nothing matched. Try other words, the semantic mode, or fewer filters.")
+else:
     st.caption(f"{len(hits)} hit(s)")
-    for n, hit in enumerate(hits):
-        with st.container(border=True):
-            head, button = st.columns([6, 1])
-            who = f" · {hit.speaker}" if hit.speaker else ""
-            head.markdown(f"**{escape(hit.title)}** · {clock(hit.start)}–{clock(hit.end)}{escape(who)}")
-            with button:
-                play_button("▶ Play", f"hit-{n}", hit.interview_id, hit.start)
-            before, after = (f"<span style='opacity:.6'>{escape(c)}</span>" if c else ""
-                             for c in (hit.context_before, hit.context_after))
-            st.markdown(f"{before} {highlighted(hit.text, hit.matched_terms)} {after}", unsafe_allow_html=True)
-            if playing(f"hit-{n}"):
-                player(interviews[hit.interview_id], hit.start, autoplay=True)
+scope = f"search:{mode}:{query.strip()}"  # a press plays only for this search; a new search starts silent
+for n, hit in enumerate(hits):
+    interview = interviews[hit.interview_id]
+    with st.container(border=True, key=f"hit-{n}"):
+        who = f" · {hit.speaker}" if hit.speaker else ""
+        st.markdown(f"**{escape(hit.title)}** · {clock(hit.start)}–{clock(hit.end)}{escape(who)}")
+        before, after = (f"<span style='opacity:.6'>{escape(c)}</span>" if c else ""
+                         for c in (hit.context_before, hit.context_after))
+        st.markdown(f"{before} {highlighted(hit.text, hit.matched_terms)} {after}", unsafe_allow_html=True)
+        play, link = st.columns([1, 3], vertical_alignment="center")
+        with play:
+            play_button(scope, f"play-{n}", interview, hit.start, label="Play")
+        with link:
+            transcript_link(hit.interview_id, hit.start)
+        inline_player(scope, interview, hit.start)

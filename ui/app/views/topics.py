@@ -27,4 +27,4 @@ if topic.strip():
         with st.container(border=True):
             st.markdown(f"**{escape(take.title)}**")
             st.markdown(escape(take.summary))
-            quote_chips(take.quotes, interviews, prefix=f"take{n}")
+            quote_chips(take.quotes, interviews, scope=f"take{n}:{topic.strip()}")
