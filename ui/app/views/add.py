@@ -11,11 +11,10 @@ from ui.app.widgets import clock, escape
 st.title("Add interviews")
 settings = resources.settings()
 board = resources.jobs()
-limit_mb = st.get_option("server.maxUploadSize")
 
 with st.form("add", clear_on_submit=True):
-    files = st.file_uploader(f"Audio, video or transcript files (.vtt, .srt, onrecord .json), up to {limit_mb} MB "
-                             "each", accept_multiple_files=True)
+    files = st.file_uploader("Audio, video or transcript files (.vtt, .srt, onrecord .json)",
+                             accept_multiple_files=True)
     urls = st.text_area("URLs, one per line", placeholder="https://www.youtube.com/watch?v=…")
     folder = st.text_input("A folder on this server", placeholder="/data/interviews")
     submitted = st.form_submit_button("Add to the archive", type="primary", icon=":material/add_circle:")

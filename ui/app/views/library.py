@@ -9,9 +9,10 @@ from ui.app import resources
 from ui.app.uploads import original_name
 from ui.app.widgets import clock, escape
 
-# Streamlit has no "danger" button: the confirming one is keyed, and its key is a CSS class.
+# Streamlit has no "danger" button: the confirming one is keyed, and its key is a CSS class. It is the only red
+# button on the page (Open is not a primary button: the default theme's primary colour is red too).
 DANGER_CSS = """<style>
-.st-key-confirm-delete button { background-color: #c62828; border-color: #c62828; color: #fff; }
+.st-key-confirm-delete button { background-color: #c62828; border-color: #c62828; color: #fff; font-weight: 600; }
 .st-key-confirm-delete button:hover { background-color: #8e0000; border-color: #8e0000; color: #fff; }
 </style>"""
 
@@ -76,7 +77,7 @@ for interview in interviews:
         info.markdown(f"**{escape(interview.title)}**")
         parts = [clock(interview.duration), when(interview), ", ".join(interview.speakers), origin(interview)]
         info.caption(escape(" · ".join(p for p in parts if p)))
-        if actions.button("Open", key=f"open-{interview.id}", type="primary", icon=":material/headphones:"):
+        if actions.button("Open", key=f"open-{interview.id}", icon=":material/headphones:"):
             st.session_state["interview_id"] = interview.id
             st.switch_page("views/interview.py")
         if st.session_state.get("confirm_delete") == interview.id:

@@ -26,9 +26,10 @@ if answerer.chat:
     st.markdown(f"Answers and summaries by **{escape(answerer.chat.name)}** at "
                 f"{escape(llm.llm_base_url or 'OpenAI')}, set {where}.")
 else:
-    st.info(f"No LLM: {escape(answerer.why_no_chat or 'none configured')}. Ask and Topics still work, with "
-            "verbatim passages instead of written answers. To use one, enter its model (and its server, for a "
-            "local or other OpenAI-compatible one) below.", icon=":material/info:")
+    problem = f" ({escape(answerer.why_no_chat)})" if llm.llm_model or llm.llm_base_url or llm.llm_api_key else ""
+    st.info(f"No LLM is in use{problem}, so Ask and Topics give verbatim passages instead of written answers. To use "
+            "one, enter its model below, with its server for a local or other OpenAI-compatible one (Ollama, "
+            "llama.cpp, vLLM) or an API key for OpenAI.", icon=":material/info:")
 
 with st.form("llm", clear_on_submit=True):
     model = st.text_input("Model", value=llm.llm_model or "", placeholder="e.g. gpt-4o-mini, llama3.1:8b")
