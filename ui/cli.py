@@ -190,7 +190,7 @@ def show(ctx, interview, as_json):
             click.echo(piece, nl=False)
         return
     facts = found.as_json()
-    for key in ("id", "title", "source", "duration", "language", "speakers", "segments", "chunks", "created"):
+    for key in ("id", "title", "source", "duration", "language", "speakers", "segments", "chunks", "date", "created"):
         value = facts[key]
         if key == "duration":
             value = format_timestamp(value, millis=False)

@@ -107,8 +107,9 @@ class Searcher:
     def keyword_index(self) -> keyword.KeywordIndex:
         self.interviews()
         collection = self._chunks
-        # Speakers are part of the key: naming one rewrites its chunks' metadata, which the index holds.
-        stamp = keyword.fingerprint(collection.name, [f"{i.id}:{'|'.join(i.speakers)}"
+        # Speakers, titles and dates are part of the key: naming a speaker or editing an interview rewrites its
+        # chunks' metadata, which the index holds and filters by.
+        stamp = keyword.fingerprint(collection.name, [f"{i.id}:{i.title}:{i.date}:{'|'.join(i.speakers)}"
                                                       for i in self.interviews().values()])
         if self._index is not None and self._index.stamp == stamp:
             return self._index
