@@ -18,8 +18,10 @@ from llm_servers import free_port
 
 # Debian's chromium on PATH, or wherever ONRECORD_CHROMIUM points.
 CHROMIUM = shutil.which(os.environ.get("ONRECORD_CHROMIUM", "chromium"))
+# Autoplay allowed: a page that started audio by itself would be heard, so the tests that it never does can fail.
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--autoplay-policy=no-user-gesture-required"]
 OUTPUT = Path(os.environ.get("ONRECORD_TEST_OUTPUT", ROOT / "tests" / "output")) / "browser"
 
 
@@ -76,7 +78,25 @@ def _media_time(page) -> float:
     return page.evaluate("() => document.querySelector('audio, video').currentTime")
 
 
-def test_library_search_and_play_a_hit(page, app_url, sample_archive):
+def _playing(page) -> list[bool]:
+    """For each player on the page: is it playing?"""
+    return page.evaluate("() => [...document.querySelectorAll('audio, video')].map(m => !m.paused)")
+
+
+def _id(sample_archive, title: str) -> str:
+    listed = json.loads(run_cli("--archive", str(sample_archive), "list", "--json").stdout)
+    return next(i["id"] for i in listed if i["title"] == title)
+
+
+def _here(page) -> tuple[float, float]:
+    """The highlighted paragraph's start, and the next paragraph's (or infinity)."""
+    return page.evaluate("""() => {
+        const here = document.querySelector('.or-para.or-here'), next = here.nextElementSibling;
+        return [parseFloat(here.dataset.start), next ? parseFloat(next.dataset.start) : 1e9];
+    }""")
+
+
+def test_search_plays_a_hit_once_and_a_second_search_starts_silent(page, app_url, sample_archive):
     page.goto(f"{app_url}/")
     page.get_by_text("rockets-interview").first.wait_for()
     page.screenshot(path=OUTPUT / "library.png", full_page=True)
@@ -87,40 +107,83 @@ def test_library_search_and_play_a_hit(page, app_url, sample_archive):
     page.get_by_role("link", name="Search").click()
     page.get_by_label("What was said?").fill(query)
     page.keyboard.press("Enter")
-    page.get_by_role("button", name="▶ Play").first.click()
+    page.locator(".st-key-play-0 button").click()
     t = _media_time(page)
+    page.wait_for_function("() => { const m = document.querySelector('audio, video'); return !m.paused || m.ended }")
     page.screenshot(path=OUTPUT / "search.png", full_page=True)
     assert hit["start"] - 1 <= t <= hit["start"] + 2, (t, hit["start"])
+    assert "q=how+does+the+booster+land" in page.url or "q=how%20does" in page.url, page.url
+
+    page.get_by_label("What was said?").fill("why does reuse matter")
+    page.keyboard.press("Enter")
+    page.get_by_text("reuse", exact=False).first.wait_for()
+    page.wait_for_timeout(1500)
+    assert not any(_playing(page)), "a second search never plays by itself"
 
 
-def test_interview_timestamp_plays_from_there(page, app_url, sample_archive):
-    listed = json.loads(run_cli("--archive", str(sample_archive), "list", "--json").stdout)
-    rockets = next(i["id"] for i in listed if i["title"] == "rockets-interview")
-    page.goto(f"{app_url}/")
-    # Streamlit streams a page in element by element; the card's own keyed button is there once it is drawn.
-    page.locator(f".st-key-open-{rockets} button").click()
-    page.get_by_role("heading", name="rockets-interview").wait_for()
-    stamp = page.get_by_role("button", name="00:2").first  # a transcript timestamp twenty-something seconds in
-    label = stamp.inner_text().strip()
-    stamp.click()
-    page.wait_for_timeout(1000)
-    t = _media_time(page)
-    seconds = int(label[:2]) * 60 + int(label[3:5])
-    page.screenshot(path=OUTPUT / "interview.png", full_page=True)
-    assert seconds - 1 <= t <= seconds + 2, (t, label)
+def test_a_deep_link_cues_the_reader_which_follows_playback(page, app_url, sample_archive):
+    rockets = _id(sample_archive, "rockets-interview")
+    page.goto(f"{app_url}/interview?id={rockets}&t=20")
+    page.locator(".or-para.or-here").wait_for()
+    start, following = _here(page)
+    assert start <= 20 < following, "the linked moment's paragraph is highlighted"
+    assert 19.5 <= _media_time(page) <= 21 and not any(_playing(page)), "cued there, silent until pressed"
+    page.screenshot(path=OUTPUT / "reader-deep-link.png")
+
+    page.evaluate("() => document.querySelector('audio').play()")  # the user presses the player's play
+    page.wait_for_timeout(3000)
+    t = page.evaluate("() => document.querySelector('audio').currentTime")
+    assert 21 <= t <= 25, t
+    now = page.evaluate("() => parseFloat(document.querySelector('.or-seg.or-now').parentElement"
+                        ".closest('.or-para').dataset.start)")
+    assert now <= t, "the highlight follows what is being said"
+    assert page.locator(".or-word-now").count() == 1, "word by word, where word times are known"
+    page.screenshot(path=OUTPUT / "reader-playing.png")
+
+    first = page.locator(".or-seg").first
+    first.click()  # clicking a sentence plays from there, and the URL keeps the moment
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => document.querySelector('audio').currentTime") < 3
+    assert "t=0" in page.url and f"id={rockets}" in page.url
+    page.evaluate("() => document.querySelector('audio').pause()")
+
+    page.get_by_placeholder("Find in transcript").fill("booster")
+    page.locator("mark.or-match-now").wait_for()
+    assert page.locator(".or-count").inner_text().startswith("1 of ")
+    page.screenshot(path=OUTPUT / "reader-find.png")
+
+
+def test_a_hit_opens_the_reader_on_its_moment_and_the_url_follows(page, app_url, sample_archive):
+    page.goto(f"{app_url}/search?q=volunteers+in+the+garden")
+    page.locator(".st-key-hit-0").wait_for()
+    hit = json.loads(run_cli("--archive", str(sample_archive), "search", "volunteers in the garden",
+                             "--json").stdout)[0]
+    page.locator(".st-key-hit-0").get_by_role("link", name="Open in transcript").click()
+    page.locator(".or-para.or-here").wait_for()
+    assert f"id={hit['interview_id']}" in page.url and f"t={int(hit['start'])}" in page.url, page.url
+    start, following = _here(page)
+    assert start <= int(hit["start"]) < following
+    assert page.locator(".st-key-reader-player audio").count() == 0, "a transcript has a reader, no player"
+    page.screenshot(path=OUTPUT / "reader-transcript.png")
+
+    page.get_by_label("Interview").click()
+    page.get_by_role("option", name="ocean-podcast").click()
+    page.get_by_role("heading", name="ocean-podcast").wait_for()
+    page.wait_for_function(f"() => location.search.includes('id={_id(sample_archive, 'ocean-podcast')}')")
+    assert "t=" not in page.url and not any(_playing(page))
 
 
 def test_ask_and_play_a_quote_chip(page, app_url):
     page.goto(f"{app_url}/ask")
     page.get_by_placeholder("Ask about what was said…").fill("how do they bring the booster back?")
     page.keyboard.press("Enter")
-    chip = page.get_by_role("button", name="▶ ").first
+    chip = page.locator(".st-key-ask0-q1 button")
     chip.wait_for()
-    label = chip.inner_text().strip()  # "▶ 00:20–00:28"
+    label = chip.inner_text().strip().split()[-1]  # "00:20–00:28" after the icon
     chip.click()
     page.wait_for_timeout(1000)
     t = _media_time(page)
-    start = int(label[2:4]) * 60 + int(label[5:7])
+    start = int(label[0:2]) * 60 + int(label[3:5])
     page.screenshot(path=OUTPUT / "ask.png", full_page=True)
     assert start - 1 <= t <= start + 2, (t, label)
     for name in ("Topics", "Add", "Settings"):
@@ -141,8 +204,17 @@ def test_write_up_shows_topics_with_the_ad_set_aside(page, app_url, sample_archi
     sponsor = page.locator("details", has=page.locator("summary", has_text="Sponsor"))
     sponsor.first.wait_for()
     assert sponsor.first.get_attribute("open") is None, "a sponsor read is shown collapsed"
+    assert f"id={ocean}" in page.url, "the URL follows the interview opened from the library"
     opened = page.locator("details[open]").first
-    assert opened.get_by_role("button", name="▶ ").count() >= 1, "the first topic opens with quotes to play"
+    chip = opened.locator("[class*='-q1'] button").first
+    assert chip.count() == 1, "the first topic opens with quotes to play"
     assert page.get_by_role("button", name="Write up the topics").count() == 0
     sponsor.first.scroll_into_view_if_needed()
     page.screenshot(path=OUTPUT / "writeup.png")
+    label = chip.inner_text().strip().split()[-1]  # "01:09–01:15" after the icon
+    chip.click()  # a quote moves the page's one player there and plays it
+    page.wait_for_function("() => !document.querySelector('audio').paused")
+    t = page.evaluate("() => document.querySelector('audio').currentTime")
+    start = int(label[0:2]) * 60 + int(label[3:5])
+    assert page.locator("audio").count() == 1 and start - 1 <= t <= start + 3, (t, label)
+    page.evaluate("() => document.querySelector('audio').pause()")

@@ -105,10 +105,8 @@ def quote_chips(quotes: list[Quote], interviews: dict[str, Interview], scope: st
         st.markdown(f"[{n}] “{escape(q.text)}” — {escape(who + q.title)} · {clock(q.start)}")
         if interview is None:
             continue
-        play, link = st.columns([1, 3], vertical_alignment="center")
-        with play:
+        with st.container(horizontal=True, vertical_alignment="center"):
             play_button(scope, f"{scope}-q{n}", interview, q.start, q.end, f"{clock(q.start)}–{clock(q.end)}")
-        with link:
             transcript_link(q.interview_id, q.start)
         inline_player(scope, interview, q.start)
 

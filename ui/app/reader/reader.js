@@ -116,7 +116,7 @@ function show(state, i, reveal, t) {
 const segEl = (state, i) => state.pane.querySelector(`.or-seg[data-i="${i}"]`);
 
 function scrollTo(state, el) {
-  const pane = state.pane, top = el.offsetTop - pane.offsetTop;
+  const pane = state.pane, top = el.offsetTop; // the pane is the offsetParent (position: relative)
   if (top < pane.scrollTop + 40 || top > pane.scrollTop + pane.clientHeight - 80) {
     pane.scrollTo({ top: Math.max(0, top - pane.clientHeight / 3), behavior: "smooth" });
   }
@@ -169,7 +169,7 @@ function step(state, by) {
   el.classList.add("or-match-now");
   state.scrolledAt = Date.now();
   const pane = state.pane;
-  pane.scrollTo({ top: Math.max(0, el.offsetTop - pane.offsetTop - pane.clientHeight / 3), behavior: "smooth" });
+  pane.scrollTo({ top: Math.max(0, el.offsetTop - pane.clientHeight / 3), behavior: "smooth" });
   count(state);
 }
 

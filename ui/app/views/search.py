@@ -63,9 +63,7 @@ for n, hit in enumerate(hits):
         before, after = (f"<span style='opacity:.6'>{escape(c)}</span>" if c else ""
                          for c in (hit.context_before, hit.context_after))
         st.markdown(f"{before} {highlighted(hit.text, hit.matched_terms)} {after}", unsafe_allow_html=True)
-        play, link = st.columns([1, 3], vertical_alignment="center")
-        with play:
+        with st.container(horizontal=True, vertical_alignment="center"):
             play_button(scope, f"play-{n}", interview, hit.start, label="Play")
-        with link:
             transcript_link(hit.interview_id, hit.start)
         inline_player(scope, interview, hit.start)
