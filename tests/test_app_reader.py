@@ -65,6 +65,26 @@ def test_a_transcript_has_a_reader_and_no_player(app):
     assert [p["who"] for p in data["paras"]][:2] == ["Interviewer", "Dana Ortiz"]
 
 
+def test_title_and_date_are_edited_in_the_app(app, tmp_path):
+    archive = tmp_path / "archive"
+    assert run_cli("--archive", str(archive), "ingest", str(SAMPLES / "transcripts" / "gardening.vtt")).returncode == 0
+    at = app("interview", archive=archive)
+    assert "added " in at.caption[0].value
+
+    def save(title: str, date: str) -> None:
+        next(t for t in at.text_input if t.label == "Title").input(title)
+        next(t for t in at.text_input if t.label == "Recorded on").input(date)
+        next(b for b in at.button if b.label == "Save").click().run()
+        assert not at.exception, at.exception
+
+    save("Rooftop gardens", "2020-07-23")
+    assert at.title[0].value == "Rooftop gardens" and "recorded 2020-07-23" in at.caption[0].value
+    listed = json.loads(run_cli("--archive", str(archive), "list", "--json").stdout)
+    assert [(i["title"], i["date"]) for i in listed] == [("Rooftop gardens", "2020-07-23")]
+    save("Rooftop gardens", "2020-02-30")
+    assert "bad date '2020-02-30'" in texts(at) and "recorded 2020-07-23" in at.caption[0].value
+
+
 def test_search_links_plays_once_and_a_new_search_starts_silent(app, scripts):
     at = app()
     at.query_params["q"] = "how does the booster land"

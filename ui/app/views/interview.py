@@ -7,6 +7,7 @@ import streamlit as st
 from search.errors import OnrecordError
 from search.export import FORMATS, export
 from search.models import Interview, Quote
+from search.store.details import update_details
 from search.store.speakers import rename, speaker_table
 from ui.app import resources
 from ui.app.reader import PLAYER_KEY, reader, request_seek, take_seek
@@ -25,6 +26,21 @@ def header(interview: Interview) -> None:
     when = f"recorded {interview.date}" if interview.date else f"added {interview.created[:10]}"
     parts = [clock(interview.duration), when, ", ".join(interview.speakers), interview.kind]
     st.caption(escape(" · ".join(p for p in parts if p)))
+
+
+def details(interview: Interview) -> None:
+    """Title and recording date, edited in place (as `onrecord edit` does)."""
+    with st.expander("Edit details", icon=":material/edit:"), st.form("details", border=False):
+        title = st.text_input("Title", value=interview.title)
+        date = st.text_input("Recorded on", value=interview.date or "", placeholder="YYYY-MM-DD, or empty")
+        if st.form_submit_button("Save"):
+            try:
+                update_details(resources.archive(), interview.id, title=title, date=date)
+            except OnrecordError as exc:
+                st.error(escape(str(exc)))
+            else:
+                resources.searcher().mark_stale()
+                st.rerun()
 
 
 def seek_button(label: str, key: str, interview: Interview, start: float, kind: str | None) -> None:
@@ -135,6 +151,7 @@ with left:
         st.rerun()
 
 with right:
+    details(interview)
     if interview.speakers:
         speakers(interview, segments)
     summary = write_up(interview, kind)
