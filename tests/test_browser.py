@@ -198,18 +198,21 @@ def test_write_up_shows_topics_with_the_ad_set_aside(page, app_url, sample_archi
     page.goto(f"{app_url}/")
     page.locator(f".st-key-open-{ocean} button").click()
     page.get_by_role("heading", name="ocean-podcast").wait_for()
+    page.get_by_role("heading", name="Export").wait_for()  # drawn after the topics (or their button)
     write_up = page.get_by_role("button", name="Write up the topics")
     if write_up.count():  # another test may have written it up already
         write_up.click()
     sponsor = page.locator("details", has=page.locator("summary", has_text="Sponsor"))
-    sponsor.first.wait_for()
+    sponsor.first.wait_for(timeout=180_000)  # the first write-up loads its models
     assert sponsor.first.get_attribute("open") is None, "a sponsor read is shown collapsed"
     assert f"id={ocean}" in page.url, "the URL follows the interview opened from the library"
     opened = page.locator("details[open]").first
     chip = opened.locator("[class*='-q1'] button").first
     assert chip.count() == 1, "the first topic opens with quotes to play"
     assert page.get_by_role("button", name="Write up the topics").count() == 0
-    sponsor.first.scroll_into_view_if_needed()
+    page.get_by_role("button", name="Download SRT").scroll_into_view_if_needed()
+    box = page.locator(".st-key-reader-player audio").bounding_box()
+    assert box and 0 <= box["y"] <= 900 - box["height"], "the one player stays in view as the page scrolls"
     page.screenshot(path=OUTPUT / "writeup.png")
     label = chip.inner_text().strip().split()[-1]  # "01:09–01:15" after the icon
     chip.click()  # a quote moves the page's one player there and plays it
