@@ -166,6 +166,17 @@ def test_a_hit_opens_the_reader_on_its_moment_and_the_url_follows(page, app_url,
     assert page.locator(".st-key-reader-player audio").count() == 0, "a transcript has a reader, no player"
     page.screenshot(path=OUTPUT / "reader-transcript.png")
 
+    def rename(who: str, name: str) -> None:  # click a name in the transcript, type the new one
+        page.locator(".or-who", has_text=who).first.click()
+        page.get_by_role("dialog").get_by_role("textbox", name="Name").fill(name)
+        page.get_by_role("dialog").get_by_role("button", name="Rename").click()
+        page.locator(".or-who", has_text=name).first.wait_for()
+
+    rename("Interviewer", "Sam Lee")
+    page.screenshot(path=OUTPUT / "reader-renamed.png")
+    assert page.locator(".or-who", has_text="Interviewer").count() == 0
+    rename("Sam Lee", "Interviewer")  # the label undoes it: the shared sample archive is as it was
+
     page.get_by_label("Interview").click()
     page.get_by_role("option", name="ocean-podcast").click()
     page.get_by_role("heading", name="ocean-podcast").wait_for()

@@ -53,12 +53,20 @@ def take_seek(interview_id: str) -> Seek | None:
     return seek if seek is not None and seek.interview_id == interview_id else None
 
 
+@dataclass(frozen=True, slots=True)
+class Clicked:
+    """What the reader hands back to the page: a moment to play (an embed), or a speaker to rename."""
+
+    seconds: float | None = None
+    speaker: str | None = None
+
+
 def reader(interview: Interview, segments: list[Segment], *, cue: float | None, seek: Seek | None,
-           player: str | None) -> float | None:
+           player: str | None) -> Clicked:
     """Draw the reader. `cue`: the moment a deep link names (its paragraph highlighted and in view).
     `player`: "element" when the player above is an <audio>/<video> the reader drives itself, "embed" when it
-    cannot (YouTube): then a click comes back as the returned seconds, for the page to redraw its player there;
-    None for a transcript without a recording."""
+    cannot (YouTube): then a click comes back as `Clicked.seconds`, for the page to redraw its player there;
+    None for a transcript without a recording. A click on a speaker's name comes back as `Clicked.speaker`."""
     data = {
         "id": interview.id,
         "paras": [_paragraph(p) for p in paragraphs(segments)],
@@ -68,8 +76,8 @@ def reader(interview: Interview, segments: list[Segment], *, cue: float | None, 
         "remote": player == "embed",
     }
     result = _component(key=f"reader-{interview.id}", data=data, on_clicked_change=lambda: None,
-                        height="content")
-    return getattr(result, "clicked", None)
+                        on_speaker_change=lambda: None, height="content")
+    return Clicked(getattr(result, "clicked", None), getattr(result, "speaker", None))
 
 
 def _paragraph(paragraph) -> dict:

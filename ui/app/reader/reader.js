@@ -12,6 +12,10 @@ const clock = (t) => {
   return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 };
 
+// Redraw only when the transcript itself changed: another interview, more segments, a speaker renamed.
+const signature = (data) => `${data.id}:${data.paras.reduce((n, p) => n + p.s.length, 0)}:` +
+  data.paras.map((p) => p.who).join("|");
+
 function build(root, data) {
   const segs = []; // [start, end, text, words, paragraph index]
   const html = data.paras.map((p, i) => {
@@ -19,7 +23,7 @@ function build(root, data) {
       segs.push([s[0], s[1], s[2], s[3], i]);
       return `<span class="or-seg" data-i="${segs.length - 1}">${esc(s[2])}</span>`;
     });
-    const who = p.who ? `<span class="or-who">${esc(p.who)}</span>` : "";
+    const who = p.who ? `<span class="or-who" title="Rename this speaker">${esc(p.who)}</span>` : "";
     return `<div class="or-para" data-i="${i}" data-start="${p.s[0][0]}"><div class="or-head">${who}` +
       `<a class="or-time" data-t="${p.s[0][0]}" title="Play from here">${clock(p.s[0][0])}</a></div>` +
       `<p>${spans.join(" ")}</p></div>`;
@@ -30,7 +34,7 @@ function build(root, data) {
     `<button class="or-next" title="Next match (Enter)">↓</button></div>` +
     `<div class="or-pane" tabindex="-1">${html.join("") || '<p class="or-empty">This transcript is empty.</p>'}</div>`;
   const state = {
-    id: data.id, n: segs.length, segs, root, pane: root.querySelector(".or-pane"), current: -1, word: -1,
+    signature: signature(data), segs, root, pane: root.querySelector(".or-pane"), current: -1, word: -1,
     query: "", matches: [], match: -1, scrolledAt: 0, cue: undefined, seekN: undefined, data,
   };
   wire(state);
@@ -40,6 +44,8 @@ function build(root, data) {
 function wire(state) {
   const { root, pane } = state;
   pane.addEventListener("click", (e) => {
+    const who = e.target.closest(".or-who");
+    if (who) return state.named(who.textContent); // the page asks for the speaker's name
     const time = e.target.closest(".or-time");
     const seg = e.target.closest(".or-seg");
     if (time) seek(state, parseFloat(time.dataset.t), true);
@@ -188,11 +194,10 @@ function follow(state) {
 export default function ({ parentElement, data, setTriggerValue }) {
   const root = parentElement.querySelector(".or-reader");
   let state = root.__reader;
-  if (!state || state.id !== data.id || state.n !== data.paras.reduce((n, p) => n + p.s.length, 0)) {
-    state = root.__reader = build(root, data);
-  }
+  if (!state || state.signature !== signature(data)) state = root.__reader = build(root, data);
   state.data = data;
   state.clicked = (t) => setTriggerValue("clicked", t);
+  state.named = (speaker) => setTriggerValue("speaker", speaker);
   if (data.cue !== null && data.cue !== state.cue) {
     state.cue = data.cue;
     const i = indexAt(state, data.cue);

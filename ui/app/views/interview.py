@@ -58,6 +58,20 @@ def chips(quotes: list[Quote], interview: Interview, kind: str | None, prefix: s
         seek_button(f"{clock(q.start)}–{clock(q.end)}", f"{prefix}-q{n}", interview, q.start, kind)
 
 
+@st.dialog("Rename a speaker")
+def rename_dialog(interview: Interview, speaker: str) -> None:
+    """Opened by clicking a name in the transcript: the name changes everywhere, in this interview."""
+    name = st.text_input("Name", value=speaker, help="a name, or the speaker's label to undo one")
+    if st.button("Rename", type="primary"):
+        try:
+            rename(resources.archive(), interview, speaker, name)
+        except OnrecordError as exc:
+            st.error(escape(str(exc)))
+        else:
+            resources.searcher().mark_stale()
+            st.rerun()
+
+
 def speakers(interview: Interview, segments) -> None:
     st.subheader("Speakers")
     for row in speaker_table(interview, segments):
@@ -146,9 +160,11 @@ with left:
         else:
             st.caption("Transcript only: there is no recording to play. Times still link to their passage.")
     clicked = reader(interview, segments, cue=cue, seek=None if embed_seek else seek, player=kind)
-    if clicked is not None and kind == "embed":
-        request_seek(chosen, clicked, play=True)
+    if clicked.seconds is not None and kind == "embed":
+        request_seek(chosen, clicked.seconds, play=True)
         st.rerun()
+    if clicked.speaker in interview.speakers:
+        rename_dialog(interview, clicked.speaker)
 
 with right:
     details(interview)
