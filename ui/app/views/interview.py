@@ -123,7 +123,9 @@ def downloads(interview: Interview, segments, summary) -> None:
         if fmt == "md" and summary is None:
             st.caption("The Markdown write-up is available once the topics are written up.")
             continue
-        data = "".join(export(interview, segments, fmt, summary if fmt == "md" else None))
+        def data(fmt=fmt) -> str:  # written on the click, not on every run: a 3-hour SRT is not free
+            return "".join(export(interview, segments, fmt, summary if fmt == "md" else None))
+
         st.download_button(f"Download {fmt.upper()}", data, file_name=f"{interview.title}.{fmt}",
                            mime="text/plain", key=f"export-{fmt}", icon=":material/download:")
 
