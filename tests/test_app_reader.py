@@ -164,3 +164,10 @@ def test_interview_page_names_a_speaker(app, tmp_path):
     assert reader(at)["paras"][0]["who"] == "Sam Lee"
     rename("Sam Lee", "Dana Ortiz")
     assert "'Dana Ortiz' is already a speaker of gardening" in texts(at)
+
+
+def test_an_empty_archive_says_what_to_do_next_on_every_reading_page(app, tmp_path):
+    for page in ("interview", "search", "ask", "topics"):
+        at = app(page, archive=tmp_path / "empty")
+        assert "the archive is empty" in texts(at).lower() or "No interviews yet" in texts(at), page
+        assert [link.proto.label for link in at.get("page_link")] == ["Add your first interview"], page

@@ -15,6 +15,10 @@ if answerer.chat is None:
 else:
     st.caption(f"Answers by {escape(answerer.chat.name)}; every quote is checked against the transcript.")
 
+if not interviews:
+    st.info("Nothing to ask about yet: the archive is empty. Add your first interview, then ask what was said.")
+    st.page_link("views/add.py", label="Add your first interview", icon=":material/add:")
+    st.stop()
 history = st.session_state.setdefault("chat", [])
 
 

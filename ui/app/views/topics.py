@@ -9,6 +9,11 @@ from ui.app.widgets import escape, quote_chips
 
 st.title("Topics")
 interviews = resources.interviews()
+if not interviews:
+    st.info("Nothing to compare yet: the archive is empty. Add your first interview, then see what each "
+            "interview says about a subject.")
+    st.page_link("views/add.py", label="Add your first interview", icon=":material/add:")
+    st.stop()
 topic = st.text_input("Topic", key="topic", placeholder="self-driving, pricing, hiring…")
 chosen = st.multiselect("Only these interviews", list(interviews), format_func=lambda i: interviews[i].title)
 if topic.strip():
