@@ -91,6 +91,7 @@ function seek(state, t, play) {
   } else if (state.data.remote && play) {
     state.clicked(t); // an embed the page cannot drive from here (YouTube): Python redraws it at t
   }
+  state.pane.querySelector(".or-para.or-cued")?.classList.remove("or-cued"); // the linked moment is left behind
   show(state, indexAt(state, t), true);
   const url = new URL(window.location.href);
   url.searchParams.set("t", String(Math.floor(t)));
