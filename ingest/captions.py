@@ -44,6 +44,8 @@ def parse_json(text: str, title: str) -> Transcript:
         segments = [segment_from_json(s) for s in data["segments"]]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CaptionError(f"not an onrecord JSON export ({exc.__class__.__name__}: {exc})") from exc
+    if not segments:
+        raise CaptionError("an onrecord JSON export with no segments: nothing to add")
     transcript = Transcript(title=info.get("title") or title, language=info.get("language"),
                             date=info.get("date"), media=info.get("media"), segments=segments)
     return transcript

@@ -25,7 +25,6 @@ from search.errors import OnrecordError
 from search.lazy import Lazy
 from search.models import Segment, Word
 
-RATE = 16000
 MIN_SECONDS = 2.0  # shorter than this, there is too little voice to tell speakers apart: no speakers
 MIN_RUN_WORDS = 2  # a lone word given to another speaker inside a segment is boundary jitter, not a turn
 # A voice at least this close (cosine of CAM++ centroids) to one named in another recording takes its name.

@@ -11,7 +11,6 @@ class MediaInfo:
     duration: float | None  # what the container declares; None when it does not say
     title: str | None
     date: str | None  # YYYY-MM-DD
-    has_video: bool
 
 
 class MediaError(ValueError):
@@ -28,8 +27,7 @@ def probe(path: Path) -> MediaInfo:
             tags = {k.lower(): v for k, v in (container.metadata or {}).items()}
             duration = container.duration / 1_000_000 if container.duration else None
             return MediaInfo(duration=duration, title=(tags.get("title") or "").strip() or None,
-                             date=_date(tags.get("date") or tags.get("creation_time")),
-                             has_video=bool(container.streams.video))
+                             date=_date(tags.get("date") or tags.get("creation_time")))
     except av.error.FFmpegError as exc:
         raise MediaError(f"not a media file onrecord can decode ({exc.strerror or exc})") from exc
 

@@ -33,10 +33,6 @@ class Job:
     sources: list[SourceState] = field(default_factory=list)
     uploads: frozenset[Path] = frozenset()  # files the app stored for this job (resolved): removed unless added
 
-    @property
-    def finished(self) -> bool:
-        return all(s.status in ("added", "skipped", "failed") for s in self.sources)
-
 
 class _JobProgress:
     def __init__(self, job: Job):
