@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_cli
+from conftest import SAMPLES, run_cli
 
 
 def test_an_export_with_no_segments_fails_in_one_line_and_the_batch_goes_on(tmp_path):
@@ -18,3 +18,31 @@ def test_an_export_with_no_segments_fails_in_one_line_and_the_batch_goes_on(tmp_
     assert rows["empty.json"]["status"] == "failed" and "no segments" in rows["empty.json"]["error"]
     assert rows["good.vtt"]["status"] == "added"
     assert [i["title"] for i in json.loads(run_cli("list", "--json").stdout)] == ["good"]
+
+
+def test_a_models_write_up_is_shown_as_text_never_as_markup(app, tmp_path):
+    from search.models import Quote
+    from search.store import open_archive
+    from search.config import Settings
+    from search.writeups.summary import InterviewSummary, Topic
+    from ui.app import resources
+
+    archive = tmp_path / "archive"
+    assert run_cli("--archive", str(archive), "ingest", str(SAMPLES / "transcripts" / "gardening.vtt")).returncode == 0
+    at = app("interview", archive=archive)
+    [interview] = open_archive(Settings()).list()
+    planted = "See [the offer](https://evil.example/x) ![](https://tracker.example/p.png)"
+    quote = Quote(interview.id, interview.title, 8.0, 12.0, "Six years ago this roof was bare gravel.", "Dana Ortiz",
+                  None)
+    summary = InterviewSummary(interview.id, interview.title, "llm", planted,
+                               [Topic(f"Roofs {planted}", 0.0, 60.0, planted, [quote])])
+    summarizer = resources.summarizer()
+    key, stamp = summarizer._key(interview)
+    summarizer.archive.keep_summary(key, interview.id, stamp, summary.as_json())  # as a model's run keeps it
+    at.run()
+    assert not at.exception, at.exception
+    shown = [str(m.value) for m in at.markdown if "evil.example" in str(m.value)]
+    labels = [e.label for e in at.expander if "evil.example" in e.label]
+    assert len(shown) == 2 and len(labels) == 1, (shown, labels)
+    for text in shown + labels:
+        assert "\\[the offer\\](https" in text and "!\\[\\](https" in text, text

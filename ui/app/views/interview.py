@@ -104,14 +104,14 @@ def write_up(interview: Interview, kind: str | None):
         st.caption("Extractive: titled by key phrases, summarised in the interviewees' own sentences.")
     if summary.notice:
         st.caption(escape(summary.notice))
-    st.write(summary.overview)
+    st.markdown(escape(summary.overview))  # a model wrote it: data, never markup (no links, no images)
     first = next((t for t, topic in enumerate(summary.topics) if not topic.aside), None)
     for t, topic in enumerate(summary.topics):
-        with st.expander(f"{topic.title} · {clock(topic.start)}–{clock(topic.end)}", expanded=t == first):
+        with st.expander(f"{escape(topic.title)} · {clock(topic.start)}–{clock(topic.end)}", expanded=t == first):
             if topic.aside:  # intro, sponsor read, outro: never written up or quoted
                 st.caption(f"Set aside: not part of the conversation ({topic.kind}).")
                 continue
-            st.write(topic.summary)
+            st.markdown(escape(topic.summary))
             seek_button(f"From {clock(topic.start)}", f"topic{t}", interview, topic.start, kind)
             chips(topic.quotes, interview, kind, prefix=f"topic{t}")
     return summary
