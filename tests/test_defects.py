@@ -46,3 +46,18 @@ def test_a_models_write_up_is_shown_as_text_never_as_markup(app, tmp_path):
     assert len(shown) == 2 and len(labels) == 1, (shown, labels)
     for text in shown + labels:
         assert "\\[the offer\\](https" in text and "!\\[\\](https" in text, text
+
+
+def test_an_interview_is_named_by_words_of_its_title(tmp_path):
+    for name, words in (("flaky-tests-and-fixes.vtt", "Flaky tests"), ("flaky-networks.vtt", "Flaky networks"),
+                        ("rooftop-gardens.vtt", "Rooftop gardens")):
+        (tmp_path / name).write_text(f"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n{words} were discussed.\n")
+    assert run_cli("ingest", str(tmp_path)).returncode == 0
+    shown = run_cli("show", "ROOFTOP", "--json")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["interview"]["title"] == "rooftop-gardens"
+    assert json.loads(run_cli("show", "flaky tests", "--json").stdout)["interview"]["title"] == "flaky-tests-and-fixes"
+    ambiguous = run_cli("show", "flaky")
+    assert ambiguous.returncode == 1 and "Traceback" not in ambiguous.stderr
+    assert "'flaky' is ambiguous" in ambiguous.stderr and "flaky-networks" in ambiguous.stderr
+    assert "flaky-tests-and-fixes" in ambiguous.stderr
+    assert run_cli("show", "knitting").returncode == 1

@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -213,16 +214,21 @@ class Archive:
         return self._resolved(interview_from_doc(got["documents"][0]))
 
     def resolve(self, ref: str) -> Interview:
-        """An interview by id, unique id prefix (like git), or exact title."""
+        """An interview by id, unique id prefix (like git), exact title, or else words of its title ("flaky" for
+        "Flaky tests and how to fix them"), ignoring case."""
         ref = ref.strip()
         if ref and self.has(ref):
             return self.get(ref)
-        matches = [i for i in self.list() if ref and (i.id.startswith(ref) or i.title == ref)]
+        listed = self.list()
+        matches = [i for i in listed if ref and (i.id.startswith(ref) or i.title == ref)]
+        if not matches and (words := _title_words(ref)):
+            matches = [i for i in listed if words <= _title_words(i.title)]
         if len(matches) == 1:
             return matches[0]
         if not matches:
             raise NotFound(f"no interview matches {ref!r} (see `onrecord list`)")
-        raise NotFound(f"{ref!r} is ambiguous: " + ", ".join(f"{m.id} ({m.title})" for m in matches[:5]))
+        more = f", and {len(matches) - 5} more" if len(matches) > 5 else ""
+        raise NotFound(f"{ref!r} is ambiguous: " + ", ".join(f"{m.id} ({m.title})" for m in matches[:5]) + more)
 
     def segments(self, interview: Interview) -> Iterator[Segment]:
         """The transcript in order, one page at a time."""
@@ -516,6 +522,10 @@ def interview_from_doc(doc: str) -> Interview:
     data["recognised"] = dict(data.get("recognised") or {})
     fields = Interview.__dataclass_fields__
     return Interview(**{k: v for k, v in data.items() if k in fields})
+
+
+def _title_words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.casefold()))
 
 
 def iter_pages(segments: Iterable[Segment]) -> Iterator[list[Segment]]:
