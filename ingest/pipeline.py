@@ -88,8 +88,14 @@ class Ingestor:
                                 f"run `onrecord reindex --embed-model {embedder.name}` to switch")
 
     def run(self, sources: Iterable[Source]) -> Iterator[IngestResult]:
-        for source in sources:
-            yield self.ingest(source)
+        try:
+            for source in sources:
+                yield self.ingest(source)
+        finally:
+            # A batch can end while the embedder still loads (Whisper failed at once): a process that exits
+            # with that thread inside torch/ONNX Runtime aborts ("terminate called…", exit 134) instead of 0/1.
+            if self._warming is not None:
+                self._warming.join()
 
     def _warm_embedder(self) -> None:
         """Load the embedder while Whisper works; both are needed before the first chunk is stored."""

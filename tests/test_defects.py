@@ -61,3 +61,13 @@ def test_an_interview_is_named_by_words_of_its_title(tmp_path):
     assert "'flaky' is ambiguous" in ambiguous.stderr and "flaky-networks" in ambiguous.stderr
     assert "flaky-tests-and-fixes" in ambiguous.stderr
     assert run_cli("show", "knitting").returncode == 1
+
+
+def test_a_whisper_model_that_cannot_be_loaded_is_one_line_and_exit_1(tmp_path):
+    warm = tmp_path / "warm.vtt"  # the embedder's one-time export done, it loads as fast as a user's does
+    warm.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nA warm cache.\n")
+    assert run_cli("ingest", str(warm)).returncode == 0
+    done = run_cli("ingest", str(SAMPLES / "rockets-interview.mp3"), "--whisper-model", str(tmp_path / "no-model"))
+    assert done.returncode == 1, (done.returncode, done.stderr[-500:])
+    assert "cannot load Whisper model" in done.stderr and "terminate called" not in done.stderr
+    assert "Traceback" not in done.stderr
