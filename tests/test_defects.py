@@ -71,3 +71,29 @@ def test_a_whisper_model_that_cannot_be_loaded_is_one_line_and_exit_1(tmp_path):
     assert done.returncode == 1, (done.returncode, done.stderr[-500:])
     assert "cannot load Whisper model" in done.stderr and "terminate called" not in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_app_job_whose_ingestor_cannot_be_built_fails_and_the_worker_goes_on(tmp_path):
+    import time
+
+    from search.config import Settings
+    from search.store import open_archive
+    from ui.app.jobs import JobBoard
+
+    talks = []
+    for n in range(3):
+        talks.append(tmp_path / f"talk{n}.vtt")
+        talks[-1].write_text(f"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nTalk number {n} is here.\n")
+    assert run_cli("ingest", str(talks[0])).returncode == 0  # the archive is indexed with MiniLM
+
+    class OtherEmbedder:  # the app started with another model: every ingest must refuse, job by job
+        name = "another-model"
+
+    board = JobBoard(open_archive(Settings()), Settings(), OtherEmbedder())
+    jobs = [board.submit([str(talks[1])]), board.submit([str(talks[2])])]
+    deadline = time.time() + 60
+    while time.time() < deadline and any(s.status in ("queued", "running") for j in jobs for s in j.sources):
+        time.sleep(0.2)
+    states = [(s.status, s.error) for j in jobs for s in j.sources]
+    assert [status for status, _ in states] == ["failed", "failed"], states
+    assert all("the archive is indexed with" in error for _, error in states)
