@@ -97,3 +97,33 @@ def test_an_app_job_whose_ingestor_cannot_be_built_fails_and_the_worker_goes_on(
     states = [(s.status, s.error) for j in jobs for s in j.sources]
     assert [status for status, _ in states] == ["failed", "failed"], states
     assert all("the archive is indexed with" in error for _, error in states)
+
+
+def test_counting_tokens_never_untruncates_a_concurrent_encoding(tmp_path):
+    import threading
+
+    from search.config import Settings
+    from search.retrieval.embedder import embedder_for
+    from search.retrieval.onnx_encoder import OnnxEncoder
+
+    warm = tmp_path / "warm.vtt"  # the first ingest exports the embedder to ONNX, as a user's does
+    warm.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nA warm cache.\n")
+    assert run_cli("ingest", str(warm)).returncode == 0
+    encoder = embedder_for(Settings(), None).model
+    assert isinstance(encoder, OnnxEncoder)
+    long = " ".join(["the roof garden feeds sixty families every week"] * 200)  # ~1,800 tokens
+    done, longest = threading.Event(), []
+
+    def count() -> None:
+        while not done.is_set():
+            encoder.count_tokens([long] * 8)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        for _ in range(300):  # what encode() does with a search's text, while an ingest counts tokens
+            longest.append(max(len(e.ids) for e in encoder._tokenizer.encode_batch([long] * 4)))
+    finally:
+        done.set()
+        counter.join()
+    assert max(longest) <= encoder.max_seq_length

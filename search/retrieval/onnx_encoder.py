@@ -41,6 +41,10 @@ class OnnxEncoder:
         self.max_seq_length = int(manifest["max_seq_length"])
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.no_padding()
+        # Counting gets a tokenizer of its own: toggling truncation on the shared one, even briefly, would
+        # hand a concurrent search (the app's ingest worker shares this encoder) untruncated encodings.
+        self._counter = Tokenizer.from_str(self._tokenizer.to_str())
+        self._counter.no_truncation()
         self._tokenizer.enable_truncation(self.max_seq_length)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
@@ -54,11 +58,7 @@ class OnnxEncoder:
         return (folder / MANIFEST).exists() and (folder / "onnx" / "model.onnx").exists()
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        self._tokenizer.no_truncation()
-        try:
-            return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts), add_special_tokens=False)]
-        finally:
-            self._tokenizer.enable_truncation(self.max_seq_length)
+        return [len(e.ids) for e in self._counter.encode_batch(list(texts), add_special_tokens=False)]
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(list(texts))
