@@ -127,3 +127,25 @@ def test_counting_tokens_never_untruncates_a_concurrent_encoding(tmp_path):
         done.set()
         counter.join()
     assert max(longest) <= encoder.max_seq_length
+
+
+def test_a_long_lived_searcher_follows_a_reindex_made_elsewhere(tmp_path):
+    import shutil
+    import time
+
+    from search.config import Settings
+    from search.retrieval.embedder import _bundled_path, embedder_for
+    from search.retrieval.searcher import Searcher
+    from search.store import open_archive
+
+    assert run_cli("ingest", str(SAMPLES / "transcripts" / "gardening.vtt")).returncode == 0
+    settings = Settings()
+    archive = open_archive(settings)
+    searcher = Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir)  # as the app's
+    assert searcher.search("drip irrigation", mode="semantic")[0].title == "gardening"
+    other = str(tmp_path / "minilm-copy")  # the same weights under another name: a "different" model
+    shutil.copytree(_bundled_path("all-MiniLM-L6-v2"), other)
+    assert run_cli("reindex", "--embed-model", other).returncode == 0  # another process
+    time.sleep(0.6)  # past the searcher's recheck interval
+    hits = searcher.search("drip irrigation", mode="semantic")
+    assert searcher.embedder.name == other and hits[0].title == "gardening"

@@ -31,6 +31,10 @@ class Embedder(Protocol):
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
+    def with_model(self, name: str) -> "Embedder":
+        """The same kind of embedder, with the same options, for another model (the archive was reindexed)."""
+        ...
+
 
 @contextlib.contextmanager
 def _quiet_libraries():
@@ -77,6 +81,10 @@ class SentenceTransformerEmbedder:
 
     def load(self) -> None:
         self.model  # noqa: B018 - warms the lazy property
+
+    def with_model(self, name: str) -> SentenceTransformerEmbedder:
+        return SentenceTransformerEmbedder(name, backend=self.backend, cache_dir=self.cache_dir, device=self.device,
+                                           batch_size=self.batch_size)
 
     @property
     def max_tokens(self) -> int:

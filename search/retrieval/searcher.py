@@ -96,6 +96,9 @@ class Searcher:
                 self.archive.refresh()
             self._interviews = {i.id: i for i in self.archive.list()}
             self._chunks = self.archive.chunks() if seen[1] else None
+            model = self.archive.embed_model
+            if model and model != self.embedder.name:  # reindexed elsewhere: queries must use the new model
+                self.embedder = self.embedder.with_model(model)
             self._seen = seen
         self._checked = time.monotonic()
         return self._interviews
