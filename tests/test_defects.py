@@ -149,3 +149,15 @@ def test_a_long_lived_searcher_follows_a_reindex_made_elsewhere(tmp_path):
     time.sleep(0.6)  # past the searcher's recheck interval
     hits = searcher.search("drip irrigation", mode="semantic")
     assert searcher.embedder.name == other and hits[0].title == "gardening"
+
+
+def test_a_repair_never_turns_a_quote_around():
+    from search.models import Segment
+    from search.writeups.quotes import TranscriptText
+
+    said = TranscriptText([Segment(0.0, 6.0, "We will raise the subscription price next year, at all tiers.", "CEO"),
+                           Segment(6.0, 9.0, "Nobody likes that, but costs went up.", "CEO")])
+    assert said.repair("we will not raise the subscription price next year at all tiers", near=3.0) is None
+    assert said.repair("we won't raise the subscription price next year at all tiers", near=3.0) is None
+    kept = said.repair("so we will raise the subscription price next year at all tiers", near=3.0)
+    assert kept is not None and kept.repaired and kept.text.startswith("We will raise")

@@ -18,6 +18,8 @@ from ..retrieval.text import words
 
 REPAIR_MIN_WORDS = 5
 REPAIR_MIN_SHARE = 0.6  # a repaired quote keeps at least this share of the words the model wrote
+# Words that turn a statement around: a repair that loses (or gains) one says the opposite, so it is dropped.
+NEGATIONS = {"not", "no", "never", "nothing", "none", "nobody", "neither", "nor", "without", "cannot", "nowhere"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,8 @@ class TranscriptText:
         if match.size < max(REPAIR_MIN_WORDS, REPAIR_MIN_SHARE * len(wanted)):
             return None
         span = self.span(lo + match.a, lo + match.a + match.size - 1)
+        if _negations(wanted) != _negations(self.tokens[span.first: span.last + 1]):
+            return None  # "we will not raise the price" is never shown as "raise the price"
         return Span(span.first, span.last, span.start, span.end, span.text, span.speaker, repaired=True)
 
     def span(self, first: int, last: int) -> Span:
@@ -98,3 +102,7 @@ class TranscriptText:
             if run[1] - run[0] > best[1] - best[0]:
                 best = run
         return best
+
+
+def _negations(tokens: list[str]) -> list[str]:
+    return sorted(t for t in tokens if t in NEGATIONS or t.endswith("n't"))
