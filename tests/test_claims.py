@@ -46,3 +46,18 @@ def test_a_dead_writers_claim_lapses_and_renewal_keeps_a_live_one(meta):
     assert rival._try("ep1", "rival")
     live.release("ep1")  # a late release by the dead writer's owner must not drop the new holder's claim
     assert not Claims(meta, clock)._try("ep1", "third")
+
+
+def test_a_claim_is_renewed_on_a_timer_while_its_writer_lives(meta, monkeypatch):
+    """Nothing staged for longer than the claim lives (a long URL download): the claim holds all the same."""
+    import time
+
+    monkeypatch.setattr(claims, "RENEW_EVERY", 0.2)
+    monkeypatch.setattr(claims, "CLAIM_TTL", 1.0)
+    live, rival = Claims(meta), Claims(meta)
+    live.acquire("ep1")
+    time.sleep(2.5)  # no renew() call at all
+    assert not rival._try("ep1", "rival"), "a live writer's claim never lapses"
+    live.release("ep1")
+    time.sleep(0.5)  # the renewal thread has stopped: it writes nothing after release
+    assert rival._try("ep1", "rival")
