@@ -161,3 +161,34 @@ def test_a_repair_never_turns_a_quote_around():
     assert said.repair("we won't raise the subscription price next year at all tiers", near=3.0) is None
     kept = said.repair("so we will raise the subscription price next year at all tiers", near=3.0)
     assert kept is not None and kept.repaired and kept.text.startswith("We will raise")
+
+
+def test_where_the_llm_runs_is_known_and_a_remote_one_is_named_on_every_answer(sample_archive):
+    from search.config import Settings
+    from search.retrieval.embedder import embedder_for
+    from search.retrieval.searcher import Searcher
+    from search.store import open_archive
+    from search.writeups.answer import Answerer
+    from search.writeups.llm import chat_model_for
+
+    def chat(**llm):
+        return chat_model_for(Settings(archive=sample_archive, **llm))[0]
+
+    only_key = chat(llm_api_key="sk-test")  # OPENAI_API_KEY alone: OpenAI itself
+    assert (only_key.name, only_key.host, only_key.remote) == ("gpt-4o-mini", "api.openai.com", True)
+    assert chat(llm_model="m", llm_base_url="https://llm.example.com/v1").remote
+    for local in ("http://127.0.0.1:8080/v1", "http://localhost:11434/v1", "http://[::1]:8000/v1"):
+        assert not chat(llm_model="m", llm_base_url=local).remote, local
+
+    class Remote:  # a remote service cannot run here: this one answers the way a model that quotes well does
+        name, host, remote = "big-model", "llm.example.com", True
+
+        def complete(self, messages, *, max_tokens=512):
+            return 'They land it on a ship: "The booster flips around and fires its engines." [1]'
+
+    settings = Settings(archive=sample_archive)
+    archive = open_archive(settings)
+    searcher = Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir)
+    answer = Answerer(searcher, Remote(), None).ask("how does the booster come back?")
+    assert answer.mode == "llm" and answer.quotes
+    assert "written with big-model at llm.example.com" in answer.notice

@@ -15,7 +15,7 @@ from typing import Iterator
 
 from ..store.archive import Archive
 from ..links import deep_link
-from .llm import ChatModel, LLMError, Message
+from .llm import ChatModel, LLMError, Message, sent_to, with_notice
 from ..models import Hit, Quote
 from ..retrieval.query import Filters
 from .quotes import Span, TranscriptText
@@ -105,8 +105,9 @@ class Answerer:
     def finish(self, question: str, text: str, checker: "_Checker", hits: list[Hit]) -> Answer:
         text = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]+", " ", text)).strip()
         if not checker.quoted_passages:
-            return self.extractive(question, hits, "LLM answer had no verifiable quotes")
-        return Answer(question, text, "llm", checker.notice(), checker.quotes)
+            return self.extractive(question, hits, with_notice("LLM answer had no verifiable quotes",
+                                                               sent_to(self.chat)))
+        return Answer(question, text, "llm", with_notice(checker.notice(), sent_to(self.chat)), checker.quotes)
 
 
 # One worked example: small local models follow a format they have seen far better than one described.

@@ -3,8 +3,10 @@ OpenAI-compatible server: Ollama, llama.cpp, vLLM). Errors become one-line reaso
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Iterator, Protocol
+from urllib.parse import urlparse
 
 from ..config import Settings
 from ..errors import OnrecordError
@@ -24,6 +26,8 @@ class Message:
 
 class ChatModel(Protocol):
     name: str
+    host: str  # where the prompts go
+    remote: bool  # beyond this machine: excerpts of the transcripts leave it
 
     def complete(self, messages: list[Message], *, max_tokens: int = 512) -> str: ...
 
@@ -48,6 +52,8 @@ class OpenAIChat:
         import openai
 
         self.name = name
+        self.host = (urlparse(base_url).hostname or base_url) if base_url else "api.openai.com"
+        self.remote = not _loopback(self.host)
         self._openai = openai
         # Local servers need no key, but the client insists on one.
         self._client = openai.OpenAI(api_key=api_key or "no-key", base_url=base_url,
@@ -78,6 +84,24 @@ class OpenAIChat:
 
     def _errors(self):
         return _translate_errors(self._openai)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost" or host.endswith(".localhost")
+
+
+def sent_to(chat: ChatModel | None) -> str | None:
+    """The line every answer and write-up made with a remote model carries, so nothing leaves unseen."""
+    if chat is None or not chat.remote:
+        return None
+    return f"written with {chat.name} at {chat.host}: excerpts of the transcripts were sent there"
+
+
+def with_notice(*notices: str | None) -> str | None:
+    return "; ".join(n for n in notices if n) or None
 
 
 class _translate_errors:

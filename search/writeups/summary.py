@@ -17,7 +17,7 @@ from ..store.archive import Archive
 from ..retrieval.embedder import Embedder
 from ..errors import OnrecordError
 from ..links import deep_link
-from .llm import ChatModel, LLMError, Message
+from .llm import ChatModel, LLMError, Message, sent_to, with_notice
 from ..models import Interview, Quote
 from ..retrieval.query import Filters
 from .quotes import TranscriptText
@@ -174,14 +174,15 @@ class Summarizer:
                 topics[n], written = improved, written + 1
         if written * 2 < len(wanted):  # the model managed under half the topics: not an LLM write-up
             return InterviewSummary(interview.id, interview.title, "extractive", overview, extractive,
-                                    failure or "LLM summaries were mostly unusable")
+                                    with_notice(failure or "LLM summaries were mostly unusable", sent_to(self.chat)))
         written_overview = self._llm_overview(interview, [t for t in topics if not t.aside])
         outline_text = " ".join(f"{t.title} {t.summary}" for t in topics)
         if written_overview and _grounded(written_overview, outline_text):  # else keep the extractive overview
             overview = written_overview
         notice = None if written == len(wanted) else \
             f"{len(wanted) - written} of {len(wanted)} topics are extractive ({failure or 'unusable LLM output'})"
-        return InterviewSummary(interview.id, interview.title, "llm", overview, topics, notice)
+        return InterviewSummary(interview.id, interview.title, "llm", overview, topics,
+                                with_notice(notice, sent_to(self.chat)))
 
     def _llm_topic(self, interview: Interview, made: Outline, section: Section,
                    transcript: TranscriptText) -> Topic | None:
