@@ -53,6 +53,23 @@ class Settings(BaseSettings):
     llm_context_tokens: int = 2048  # what one prompt may use; long interviews are summarised topic by topic
     topic_minutes: float = 5.0  # summaries aim for one topic per this many minutes (at most 12 topics)
 
+    # The app, when it listens beyond this machine: every visitor enters the password; the Add page reads
+    # folders on the server only under these roots (os.pathsep-separated), and none at all when unset.
+    app_host: str = "127.0.0.1"  # set by `onrecord ui --host`
+    app_password: SecretStr | None = None
+    server_folders: str | None = None
+
+    @property
+    def app_is_shared(self) -> bool:
+        return not is_loopback(self.app_host)
+
+    def folder_roots(self) -> list[Path] | None:
+        """Where the app may read folders: the configured roots; None (anywhere) for an app only this machine
+        can reach; [] (nowhere) for a shared app without configured roots."""
+        if self.server_folders:
+            return [Path(p).expanduser().resolve() for p in self.server_folders.split(os.pathsep) if p.strip()]
+        return [] if self.app_is_shared else None
+
     @field_validator("archive", mode="before")
     @classmethod
     def _path_as_text(cls, value):
@@ -60,3 +77,13 @@ class Settings(BaseSettings):
 
     def resolved_cpu_threads(self) -> int:
         return self.cpu_threads or (os.cpu_count() or 1)
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.1, ::1, localhost: only this machine can reach it."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost" or host.endswith(".localhost")

@@ -192,3 +192,45 @@ def test_where_the_llm_runs_is_known_and_a_remote_one_is_named_on_every_answer(s
     answer = Answerer(searcher, Remote(), None).ask("how does the booster come back?")
     assert answer.mode == "llm" and answer.quotes
     assert "written with big-model at llm.example.com" in answer.notice
+
+
+def test_an_app_beyond_loopback_needs_a_password(sample_archive):
+    done = run_cli("--archive", str(sample_archive), "ui", "--host", "0.0.0.0", "--port", "1")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "ONRECORD_APP_PASSWORD" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_with_a_password_every_visitor_signs_in_first(app, monkeypatch):
+    from apptest import texts
+
+    monkeypatch.setenv("ONRECORD_APP_PASSWORD", "open sesame")
+    at = app()
+    assert [t.label for t in at.text_input] == ["Password"] and "rockets-interview" not in texts(at)
+    at.text_input[0].input("guess")
+    at.button[0].click().run()
+    assert "That is not the password." in texts(at) and "rockets-interview" not in texts(at)
+    at.text_input[0].input("open sesame")
+    at.button[0].click().run()
+    assert "rockets-interview" in texts(at), "signed in: the library"
+
+
+def test_a_shared_app_reads_server_folders_only_under_its_roots(app, monkeypatch, tmp_path):
+    from apptest import texts
+
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    (allowed / "talk.vtt").write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nA talk on the roof.\n")
+    monkeypatch.setenv("ONRECORD_APP_HOST", "0.0.0.0")
+    at = app("add", archive=tmp_path / "archive")
+    folder = next(t for t in at.text_input if t.label == "A folder on this server")
+    assert folder.disabled, "a shared app with no configured roots reads no server folder"
+
+    monkeypatch.setenv("ONRECORD_SERVER_FOLDERS", str(allowed))
+    at = app("add", archive=tmp_path / "archive")
+    for outside in ("/", str(allowed / ".." / "allowed-not"), str(tmp_path)):
+        next(t for t in at.text_input if t.label == "A folder on this server").input(outside)
+        next(b for b in at.button if b.label == "Add to the archive").click().run()
+        assert "is outside the folders this app may read" in texts(at), outside
+    next(t for t in at.text_input if t.label == "A folder on this server").input(str(allowed))
+    next(b for b in at.button if b.label == "Add to the archive").click().run()
+    assert "outside the folders" not in texts(at) and at.session_state["jobs"], "inside a root: queued"

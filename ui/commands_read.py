@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from search.config import is_loopback
 from search.errors import OnrecordError
 from search.timefmt import format_timestamp
 
@@ -129,7 +130,8 @@ def ask(ctx, question, interviews, as_json):
 
 @main.command()
 @click.option("--port", type=int, help="Port (default: Streamlit's own setting, STREAMLIT_SERVER_PORT or 8501).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; beyond loopback "
+              "(0.0.0.0) the app needs ONRECORD_APP_PASSWORD.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the app in the browser once it answers "
               "(where there is a desktop to open it on).")
 @click.option("--json", "as_json", is_flag=True, help="Print the app's address as JSON before starting it.")
@@ -139,7 +141,11 @@ def ui(ctx, port, host, open_browser, as_json):
     """Start the app (Streamlit) on this archive, until Ctrl-C."""
     from .browser import open_when_ready
 
-    _archive(_settings(ctx))  # a missing archive is one line here, not an error page in the browser
+    settings = _settings(ctx)
+    _archive(settings)  # a missing archive is one line here, not an error page in the browser
+    if not is_loopback(host) and not settings.app_password:
+        raise OnrecordError(f"the app would listen on {host}, beyond this machine, with no password: set "
+                            "ONRECORD_APP_PASSWORD (every visitor enters it), or keep --host 127.0.0.1")
     app = Path(__file__).resolve().parent / "app" / "main.py"
     # Headless: Streamlit then neither asks for an e-mail address on first run nor opens a browser itself;
     # minimal toolbar: no "Deploy" button or developer menu, which mean nothing to our users.
@@ -147,7 +153,7 @@ def ui(ctx, port, host, open_browser, as_json):
                "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
     if port:
         command += ["--server.port", str(port)]
-    env = dict(os.environ)
+    env = {**os.environ, "ONRECORD_APP_HOST": host}
     for key, value in ctx.obj.items():  # the app reads the same settings from the environment
         if value is not None:
             env[f"ONRECORD_{key.upper()}"] = str(value)

@@ -3,12 +3,11 @@ OpenAI-compatible server: Ollama, llama.cpp, vLLM). Errors become one-line reaso
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Iterator, Protocol
 from urllib.parse import urlparse
 
-from ..config import Settings
+from ..config import Settings, is_loopback
 from ..errors import OnrecordError
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
@@ -53,7 +52,7 @@ class OpenAIChat:
 
         self.name = name
         self.host = (urlparse(base_url).hostname or base_url) if base_url else "api.openai.com"
-        self.remote = not _loopback(self.host)
+        self.remote = not is_loopback(self.host)
         self._openai = openai
         # Local servers need no key, but the client insists on one.
         self._client = openai.OpenAI(api_key=api_key or "no-key", base_url=base_url,
@@ -84,13 +83,6 @@ class OpenAIChat:
 
     def _errors(self):
         return _translate_errors(self._openai)
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost" or host.endswith(".localhost")
 
 
 def sent_to(chat: ChatModel | None) -> str | None:

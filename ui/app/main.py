@@ -1,5 +1,6 @@
 """onrecord's Streamlit app: the entry script only builds the navigation and runs the chosen page."""
 
+import hmac
 import sys
 from pathlib import Path
 
@@ -14,6 +15,26 @@ from search.errors import OnrecordError  # noqa: E402 - after the path fix above
 from ui.app import resources  # noqa: E402
 
 st.set_page_config(page_title="onrecord", page_icon=":material/mic:", layout="wide")
+
+
+def signed_in() -> bool:
+    """With ONRECORD_APP_PASSWORD set (required beyond loopback), each visitor enters it once per session."""
+    password = resources.settings().app_password
+    if password is None or st.session_state.get("signed_in"):
+        return True
+    st.title("onrecord")
+    with st.form("sign-in"):
+        given = st.text_input("Password", type="password")
+        if st.form_submit_button("Sign in", type="primary", icon=":material/login:"):
+            if hmac.compare_digest(given.encode(), password.get_secret_value().encode()):
+                st.session_state["signed_in"] = True
+                st.rerun()
+            st.error("That is not the password.")
+    return False
+
+
+if not signed_in():
+    st.stop()
 try:
     resources.archive()  # an archive that cannot be opened is one plain sentence, on every page
 except OnrecordError as exc:
