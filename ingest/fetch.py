@@ -17,10 +17,34 @@ class Download:
     url: str  # the page URL to deep-link to
 
 
-def download_audio(url: str, folder: Path) -> Download:
+@dataclass(frozen=True, slots=True)
+class DownloadLimits:
+    """What one URL may bring in: a shared app must not be made to fetch a 50-GB file or a 24-hour stream."""
+
+    max_mb: float = 2048.0
+    max_hours: float = 6.0
+
+    @classmethod
+    def from_settings(cls, settings) -> DownloadLimits:
+        return cls(settings.max_download_mb, settings.max_download_hours)
+
+
+def download_audio(url: str, folder: Path, limits: DownloadLimits = DownloadLimits()) -> Download:
     import yt_dlp
 
+    refused: list[str] = []
+
+    def within_limits(info: dict, *, incomplete: bool) -> str | None:
+        size = info.get("filesize") or info.get("filesize_approx")
+        if (info.get("duration") or 0) > limits.max_hours * 3600:
+            refused.append(f"longer than the {limits.max_hours:g}-hour download limit")
+        elif size and size > limits.max_mb * 2**20:
+            refused.append(f"larger than the {limits.max_mb:g} MB download limit")
+        return refused[-1] if refused else None
+
     options = {
+        "max_filesize": int(limits.max_mb * 2**20),  # what the server declares; streams are cut off there too
+        "match_filter": within_limits,
         "format": "bestaudio/best",
         "outtmpl": str(folder / "media.%(ext)s"),
         "quiet": True,
@@ -40,8 +64,9 @@ def download_audio(url: str, folder: Path) -> Download:
         raise SourceError(_clean(str(exc))) from exc
     if not path.exists():
         found = sorted(folder.glob("media.*"))
-        if not found:
-            raise SourceError("download produced no file")
+        if refused or not found:  # yt-dlp skips what its limits refuse without an error
+            raise SourceError(refused[-1] if refused else
+                              f"nothing was downloaded (over the {limits.max_mb:g} MB download limit?)")
         path = found[0]
     upload = info.get("upload_date") or ""
     date = f"{upload[:4]}-{upload[4:6]}-{upload[6:8]}" if re.fullmatch(r"\d{8}", upload) else None

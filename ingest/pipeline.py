@@ -24,7 +24,7 @@ from search.timefmt import day_number
 
 from .captions import CaptionError, parse_json, parse_srt, parse_vtt
 from .diarize import Diarizer, assign_speakers, named, recognise
-from .fetch import download_audio
+from .fetch import DownloadLimits, download_audio
 from .media import MediaError, probe
 from .metadata import OPENING_SECONDS, clean_title, date_in_name, opening_date
 from .sources import Source, content_id
@@ -72,7 +72,7 @@ class _Stats:
 class Ingestor:
     def __init__(self, archive: Archive, transcriber: Transcriber, embedder: Embedder, *,
                  progress: Progress | None = None, title: str | None = None, diarizer: Diarizer | None = None,
-                 speakers: int | None = None):
+                 speakers: int | None = None, limits: DownloadLimits = DownloadLimits()):
         """`diarizer`: who spoke when, for media (None: no speakers); `speakers`: how many, when known."""
         self.archive = archive
         self.transcriber = transcriber
@@ -81,6 +81,7 @@ class Ingestor:
         self.title = title
         self.diarizer = diarizer
         self.speakers = speakers
+        self.limits = limits
         self._notice: str | None = None
         self._warming: threading.Thread | None = None
         if archive.embed_model and archive.embed_model != embedder.name:
@@ -135,7 +136,7 @@ class Ingestor:
             return self._from_transcript_file(source, interview_id)
         if source.kind == "url":
             with tempfile.TemporaryDirectory(prefix="onrecord-") as folder:
-                download = download_audio(source.url, Path(folder))
+                download = download_audio(source.url, Path(folder), self.limits)
                 return self._from_media(source, interview_id, download.path, media=download.url,
                                         title=download.title, date=download.date)
         return self._from_media(source, interview_id, source.path, media=str(source.path.resolve()))

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
 
     # The app, when it listens beyond this machine: every visitor enters the password; the Add page reads
     # folders on the server only under these roots (os.pathsep-separated), and none at all when unset.
+    max_download_mb: float = 2048.0  # what one URL may bring in (ingest and the app)
+    max_download_hours: float = 6.0
     app_host: str = "127.0.0.1"  # set by `onrecord ui --host`
     app_password: SecretStr | None = None
     server_folders: str | None = None

@@ -234,3 +234,22 @@ def test_a_shared_app_reads_server_folders_only_under_its_roots(app, monkeypatch
     next(t for t in at.text_input if t.label == "A folder on this server").input(str(allowed))
     next(b for b in at.button if b.label == "Add to the archive").click().run()
     assert "outside the folders" not in texts(at) and at.session_state["jobs"], "inside a root: queued"
+
+
+def test_a_url_larger_than_the_download_limit_is_refused_in_one_line(tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SAMPLES))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.RequestHandlerClass.log_message = lambda *a: None
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/ocean-podcast.mp3"  # 0.66 MB
+        done = run_cli("ingest", url, "--json", env={"ONRECORD_MAX_DOWNLOAD_MB": "0.25"})
+    finally:
+        server.shutdown()
+    [row] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 1 and row["status"] == "failed", row
+    assert "0.25 MB download limit" in row["error"] and "Traceback" not in done.stderr

@@ -122,6 +122,7 @@ def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, 
     from rich.console import Console
 
     from ingest.diarize import diarizer_for
+    from ingest.fetch import DownloadLimits
     from ingest.pipeline import Ingestor
     from ingest.sources import expand
     from ingest.transcribe import TranscribeOptions, WhisperTranscriber
@@ -141,7 +142,8 @@ def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, 
     failed = 0
     with IngestProgress(console, len(found)) as progress:
         ingestor = Ingestor(archive, transcriber, embedder_for(settings, archive.embed_model),
-                            progress=progress, title=title, diarizer=diarizer_for(settings), speakers=settings.speakers)
+                            progress=progress, title=title, diarizer=diarizer_for(settings), speakers=settings.speakers,
+                            limits=DownloadLimits.from_settings(settings))
         for result in ingestor.run(found):
             progress.source_done()
             failed += result.status == "failed"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.diarize import diarizer_for
+from ingest.fetch import DownloadLimits
 from ingest.pipeline import Ingestor, IngestResult
 from ingest.sources import Source, expand
 from ingest.transcribe import TranscribeOptions, WhisperTranscriber
@@ -73,7 +74,8 @@ class JobBoard:
             job, sources = self._queue.get()
             try:
                 ingestor = Ingestor(self.archive, self._transcriber, self.embedder, progress=_JobProgress(job),
-                                    diarizer=self._diarizer, speakers=self.settings.speakers)
+                                    diarizer=self._diarizer, speakers=self.settings.speakers,
+                                    limits=DownloadLimits.from_settings(self.settings))
             except OnrecordError as exc:  # e.g. the archive is indexed with another embedding model
                 ingestor, why = None, str(exc)
             for state, source in zip(job.sources, sources):
