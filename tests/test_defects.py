@@ -253,3 +253,17 @@ def test_a_url_larger_than_the_download_limit_is_refused_in_one_line(tmp_path):
     [row] = [json.loads(line) for line in done.stdout.splitlines()]
     assert done.returncode == 1 and row["status"] == "failed", row
     assert "0.25 MB download limit" in row["error"] and "Traceback" not in done.stderr
+
+
+def test_an_exact_phrase_is_required_in_every_mode(sample_archive):
+    from search.config import Settings
+    from search.retrieval.embedder import embedder_for
+    from search.retrieval.searcher import Searcher
+    from search.store import open_archive
+
+    settings = Settings(archive=sample_archive)
+    archive = open_archive(settings)
+    searcher = Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir)
+    for mode in ("hybrid", "semantic", "keyword"):
+        hits = searcher.search('"drip irrigation" water', mode=mode)
+        assert hits and all("drip irrigation" in h.text.lower() for h in hits), (mode, [h.text for h in hits])

@@ -79,6 +79,10 @@ class Searcher:
             vector = self.embedder.embed([query.text])[0]
             ranked.append(self._dense(vector, scope, read))
         scores = ranked[0] if len(ranked) == 1 else _fuse(ranked)
+        if query.phrases and vector is not None:  # "an exact phrase" is required in every mode, not only keyword
+            texts = {cid: doc for cid, (doc, _) in read.items()} | self._texts([c for c in scores if c not in read])
+            scores = {cid: s for cid, s in scores.items()
+                      if all(contains_phrase(texts.get(cid, ""), p) for p in query.phrases)}
         best = sorted(scores, key=lambda cid: -scores[cid])[: max(1, limit)]
         candidates = self._candidates(best, scores, read)
         return narrow(self.archive, candidates, query, interviews, vector, self.embedder, speakers=scope.speakers)
