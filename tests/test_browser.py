@@ -178,6 +178,7 @@ def test_a_hit_opens_the_reader_on_its_moment_and_the_url_follows(page, app_url,
     rename("Sam Lee", "Interviewer")  # the label undoes it: the shared sample archive is as it was
 
     page.get_by_label("Interview").click()
+    page.keyboard.type("ocean")  # typing opens the list even when the click only focused the box
     page.get_by_role("option", name="ocean-podcast").click()
     page.get_by_role("heading", name="ocean-podcast").wait_for()
     page.wait_for_function(f"() => location.search.includes('id={_id(sample_archive, 'ocean-podcast')}')")
