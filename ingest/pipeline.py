@@ -26,6 +26,7 @@ from .captions import CaptionError, parse_json, parse_srt, parse_vtt
 from .diarize import Diarizer, assign_speakers, named, recognise
 from .fetch import DownloadLimits, download_audio
 from .media import MediaError, probe
+from .language import detect_language
 from .metadata import OPENING_SECONDS, clean_title, date_in_name, opening_date
 from .sources import Source, content_id
 from .transcribe import Transcriber
@@ -198,6 +199,7 @@ class Ingestor:
             transcript = (parse_vtt if suffix == ".vtt" else parse_srt)(text, stem)
         transcript.title = self.title or transcript.title
         transcript.date = transcript.date or date_in_name(source.path.name)
+        transcript.language = transcript.language or detect_language(transcript.segments)
         transcript.duration = max(s.end for s in transcript.segments)
         self.progress.started(source.ref, transcript.duration)
         return self._store(source, interview_id, transcript, iter(transcript.segments))

@@ -14,7 +14,7 @@ from ..store.archive import PAGE_SIZE, Archive, page_id
 from ..links import deep_link
 from ..models import Hit, Interview, Segment, segment_from_json
 from .query import Query
-from .text import contains_phrase, ends_in_question, stem_map, words
+from .text import contains_phrase, ends_in_question, stem_sets, surface_words, words
 
 MAX_WINDOW = 3  # segments in a narrowed hit
 SEMANTIC_SEGMENTS = 48  # segments embedded per query to place hits that share no word with it
@@ -122,7 +122,7 @@ def _lexical_window(query: Query, chunk: list[Segment], base: int,
 
 
 def _lexical_score(query: Query, text: str) -> float:
-    found = set(stem_map(set(words(text))).values()) & query.all_terms
+    found = set().union(*stem_sets(set(words(text)), query.languages).values()) & query.all_terms
     phrases = sum(2 for p in query.phrases + query.fuzzy_phrases if contains_phrase(text, p))
     return len(found) + phrases
 
@@ -157,13 +157,16 @@ def _semantic_windows(candidates, segments, windows, vector, embedder, allowed: 
 
 
 def matched_terms(query: Query, text: str) -> tuple[str, ...]:
-    """The words of `text` (as written there) that matched the query, for highlighting."""
+    """The words of `text` as written there ("Ramírez" for a query "ramirez") that matched the query, and its
+    phrases as written there, for highlighting."""
+    tokens = surface_words(text)
+    folded = [f for f, _ in tokens]
     found = []
-    normalized_text = " ".join(words(text))
     for phrase in query.phrases + query.fuzzy_phrases:
-        if f" {phrase} " in f" {normalized_text} ":
-            found.append(phrase)
-    stems = stem_map(set(words(text)))
+        size = len(phrase.split())
+        found.extend(" ".join(w for _, w in tokens[n:n + size]) for n in range(len(tokens) - size + 1)
+                     if " ".join(folded[n:n + size]) == phrase)
+    stems = stem_sets(set(folded), query.languages)
     wanted = query.all_terms
-    found.extend(w for w in dict.fromkeys(words(text)) if stems[w] in wanted)
+    found.extend(w for f, w in dict.fromkeys(tokens) if stems[f] & wanted)
     return tuple(dict.fromkeys(found))

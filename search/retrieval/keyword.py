@@ -19,7 +19,7 @@ import numpy as np
 from ..iterutil import batched
 from .text import stem_map, stopwords, words
 
-_FORMAT = 3  # bump when tokenizing or the layout changes: cached indexes rebuild
+_FORMAT = 4  # bump when tokenizing or the layout changes: cached indexes rebuild
 
 
 def fingerprint(collection: str, interview_ids: list[str]) -> str:
@@ -42,7 +42,7 @@ class KeywordIndex:
     speakers: list[str]
     day_of: np.ndarray  # int32 per chunk: YYYYMMDD
     sounds: dict[str, list[str]]  # metaphone code -> vocabulary words, for misheard names
-    stem_of: dict[str, str]  # vocabulary word -> stem
+    stem_of: dict[str, str]  # vocabulary word -> stem (in the language of the first interview that says it)
     stamp: str
 
     def scores(self, query_terms: list[str]) -> np.ndarray:
@@ -64,16 +64,26 @@ class KeywordIndex:
         return out
 
 
-def build(chunks: list[tuple[str, str, dict]], stamp: str) -> KeywordIndex:
-    """chunks: (chunk id, text, metadata) of every committed chunk."""
+def build(chunks: list[tuple[str, str, dict]], stamp: str,
+          language_of: dict[str, str | None] | None = None) -> KeywordIndex:
+    """chunks: (chunk id, text, metadata) of every committed chunk; language_of: each interview's stemming
+    language (text.stem_language), English where not given."""
     import bm25s
     import jellyfish
 
+    language_of = language_of or {}
     texts_words = [words(text) for _, text, _ in chunks]
-    vocabulary = {w for ws in texts_words for w in ws}
-    stem_of = stem_map(vocabulary)
+    languages = [language_of.get(meta["interview_id"], "en") for _, _, meta in chunks]
+    vocabulary: dict[str | None, set[str]] = {}
+    for ws, language in zip(texts_words, languages):
+        vocabulary.setdefault(language, set()).update(ws)
+    stem_in = {language: stem_map(found, language) for language, found in vocabulary.items()}
     stop = stopwords()
-    corpus = [[stem_of[w] for w in ws if w not in stop] for ws in texts_words]
+    corpus = [[stem_in[language][w] for w in ws if w not in stop] for ws, language in zip(texts_words, languages)]
+    stem_of: dict[str, str] = {}
+    for mapping in stem_in.values():
+        for word, stem in mapping.items():
+            stem_of.setdefault(word, stem)
     bm25 = bm25s.BM25()
     bm25.index(corpus, show_progress=False)
     interviews = sorted({meta["interview_id"] for _, _, meta in chunks})
@@ -82,7 +92,7 @@ def build(chunks: list[tuple[str, str, dict]], stamp: str) -> KeywordIndex:
     at_i = {iid: n for n, iid in enumerate(interviews)}
     at_s = {s: n for n, s in enumerate(speakers)}
     sounds: dict[str, list[str]] = {}
-    for word in sorted(vocabulary):
+    for word in sorted(stem_of):
         if word.isalpha() and len(word) >= 3:
             sounds.setdefault(jellyfish.metaphone(word), []).append(word)
     return KeywordIndex(

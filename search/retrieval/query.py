@@ -28,13 +28,14 @@ class Query:
     phrases: list[str]  # normalized exact phrases; all must match in keyword mode
     fuzzy_terms: list[str] = field(default_factory=list)  # stems of same-sounding vocabulary words
     fuzzy_phrases: list[str] = field(default_factory=list)  # "gross john" for "grosjean"
+    languages: tuple[str | None, ...] = ("en",)  # what its words were stemmed in: the archive's languages
 
     @property
     def all_terms(self) -> set[str]:
         return set(self.terms) | set(self.fuzzy_terms)
 
 
-def parse_query(raw: str) -> Query:
+def parse_query(raw: str, languages: tuple[str | None, ...] = ("en",)) -> Query:
     text = " ".join((raw or "").split())
     if not text:
         raise OnrecordError("empty query")
@@ -44,7 +45,7 @@ def parse_query(raw: str) -> Query:
     found = words(free)
     if not found:
         raise OnrecordError("the query has no words to search for")
-    return Query(text=free.strip(), words=found, terms=stems(found), phrases=phrases)
+    return Query(text=free.strip(), words=found, terms=stems(found, languages), phrases=phrases, languages=languages)
 
 
 def day_bound(value: str | None, *, end: bool) -> int | None:

@@ -17,7 +17,7 @@ from ..errors import OnrecordError
 from .hits import Candidate, narrow
 from ..models import Hit, Interview
 from .query import MODES, Filters, Query, day_bound, expand_fuzzy, parse_query
-from .text import contains_phrase, normalized, stopwords, terms, words
+from .text import contains_phrase, normalized, stem_language, stopwords, terms, words
 
 CANDIDATES = 50  # keyword candidates, before fusion
 DENSE_CANDIDATES = 30  # nearest chunks, before fusion
@@ -54,7 +54,8 @@ class Searcher:
                filters: Filters = Filters()) -> list[Hit]:
         if mode not in MODES:
             raise OnrecordError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
-        query = parse_query(raw_query)
+        languages = self.languages()
+        query = parse_query(raw_query, languages)
         interviews = self.interviews()
         if not interviews:
             return []
@@ -62,11 +63,11 @@ class Searcher:
         named, names = mentioned_speakers(raw_query, interviews) if scope.speakers is None else (set(), set())
         if named:  # "What did Dana say about…": her words about it first; everyone's when she said nothing that fits
             about = " ".join(w for w in words(raw_query) if w not in names)  # the name says who, not what
-            steered = parse_query(about) if about else query
+            steered = parse_query(about, languages) if about else query
             hits = self._search(steered, dataclasses.replace(scope, speakers=named), limit, mode, interviews)
             if hits:
                 return hits
-            query = parse_query(raw_query)  # afresh: retrieval adds sounds-alike words to a query it searched
+            query = parse_query(raw_query, languages)  # afresh: retrieval added sounds-alike words to the other
         return self._search(query, scope, limit, mode, interviews)
 
     def _search(self, query: Query, scope: _Scope, limit: int, mode: str, interviews: dict) -> list[Hit]:
@@ -107,6 +108,11 @@ class Searcher:
         self._checked = time.monotonic()
         return self._interviews
 
+    def languages(self) -> tuple[str | None, ...]:
+        """The stemming languages of the archive's interviews: a query is stemmed in each of them."""
+        found = {stem_language(i.language) for i in self.interviews().values()}
+        return tuple(sorted(found, key=lambda language: language or "")) or ("en",)
+
     def mark_stale(self) -> None:
         """This process changed the archive: look again at the next read instead of after RECHECK_SECONDS."""
         self._checked = 0.0
@@ -116,14 +122,15 @@ class Searcher:
         collection = self._chunks
         # Speakers, titles and dates are part of the key: naming a speaker or editing an interview rewrites its
         # chunks' metadata, which the index holds and filters by.
-        stamp = keyword.fingerprint(collection.name, [f"{i.id}:{i.title}:{i.date}:{'|'.join(i.speakers)}"
-                                                      for i in self.interviews().values()])
+        stamp = keyword.fingerprint(collection.name, [
+            f"{i.id}:{i.title}:{i.date}:{i.language}:{'|'.join(i.speakers)}" for i in self.interviews().values()])
         if self._index is not None and self._index.stamp == stamp:
             return self._index
         folder = self._cache_folder()
         index = keyword.load(folder) if folder else None
         if index is None or index.stamp != stamp:
-            index = keyword.build(keyword.read_chunks(collection, list(self.interviews())), stamp)
+            language_of = {i.id: stem_language(i.language) for i in self.interviews().values()}
+            index = keyword.build(keyword.read_chunks(collection, list(language_of)), stamp, language_of)
             if folder:
                 try:
                     keyword.save(index, folder)
@@ -189,7 +196,7 @@ class Searcher:
             texts = self._texts(list(found))
             found = {cid: s for cid, s in found.items() if all(contains_phrase(texts[cid], p) for p in query.phrases)}
         for phrase in query.fuzzy_phrases:
-            pool = self._top(index, np.where(mask, index.scores(terms(phrase)), 0.0), FUZZY_POOL)
+            pool = self._top(index, np.where(mask, index.scores(terms(phrase, query.languages)), 0.0), FUZZY_POOL)
             texts = self._texts(list(pool))
             for cid, score in pool.items():
                 if contains_phrase(texts[cid], phrase):
