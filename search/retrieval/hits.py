@@ -122,9 +122,12 @@ def _lexical_window(query: Query, chunk: list[Segment], base: int,
 
 
 def _lexical_score(query: Query, text: str) -> float:
+    """Matched terms, each weighted by its rarity in the archive (where known), and phrases, which count double
+    the heaviest term."""
     found = set().union(*stem_sets(set(words(text)), query.languages).values()) & query.all_terms
-    phrases = sum(2 for p in query.phrases + query.fuzzy_phrases if contains_phrase(text, p))
-    return len(found) + phrases
+    unit = max((query.weight(t) for t in query.all_terms), default=1.0)
+    phrases = sum(2 * unit for p in query.phrases + query.fuzzy_phrases if contains_phrase(text, p))
+    return sum(query.weight(t) for t in found) + phrases
 
 
 def _semantic_windows(candidates, segments, windows, vector, embedder, allowed: set[str] | None) -> None:

@@ -54,14 +54,18 @@ class KeywordIndex:
 
     def rarity(self, words_: list[str]) -> list[float]:
         """Inverse document frequency of each word across the archive's chunks (unseen words are rarest)."""
-        indptr = self.bm25.scores["indptr"]
         n = len(self.chunk_ids)
-        out = []
-        for w in words_:
-            column = self.bm25.vocab_dict.get(self.stem_of.get(w) or stem_map({w})[w])
-            df = 0 if column is None else int(indptr[column + 1] - indptr[column])
-            out.append(float(np.log((n + 1) / (df + 1))))
-        return out
+        return [float(np.log((n + 1) / (self._df(self.stem_of.get(w) or stem_map({w})[w]) + 1))) for w in words_]
+
+    def idf(self, stem: str) -> float:
+        """BM25's idf of a stem: always above zero, so a word every chunk holds still counts, a little."""
+        df = self._df(stem)
+        return float(np.log(1 + (len(self.chunk_ids) - df + 0.5) / (df + 0.5)))
+
+    def _df(self, stem: str) -> int:
+        column = self.bm25.vocab_dict.get(stem)
+        indptr = self.bm25.scores["indptr"]
+        return 0 if column is None else int(indptr[column + 1] - indptr[column])
 
 
 def build(chunks: list[tuple[str, str, dict]], stamp: str,

@@ -10,6 +10,14 @@ from .text import split_phrases, stems, stopwords, words
 
 MAX_QUERY_CHARS = 2000
 MODES = ("hybrid", "semantic", "keyword")
+# Words that frame a question about an interview rather than say what it is about: "what does the guest say
+# about pests" is about pests, and "My guest today is…" is no answer to it. Dropped when other words remain.
+SCAFFOLDING = frozenset("""
+guest guests host hosts interviewer interviewee speaker speakers episode episodes podcast show interview
+say says said saying talk talks talked talking mention mentions mentioned mentioning discuss discusses
+discussed discussing think thinks thought opinion opinions view views explain explains explained describe
+describes described tell tells told claim claims claimed according
+""".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +37,10 @@ class Query:
     fuzzy_terms: list[str] = field(default_factory=list)  # stems of same-sounding vocabulary words
     fuzzy_phrases: list[str] = field(default_factory=list)  # "gross john" for "grosjean"
     languages: tuple[str | None, ...] = ("en",)  # what its words were stemmed in: the archive's languages
+    weights: dict[str, float] = field(default_factory=dict)  # stem -> how rare it is in the archive (idf)
+
+    def weight(self, term: str) -> float:
+        return self.weights.get(term, 1.0)
 
     @property
     def all_terms(self) -> set[str]:
@@ -45,7 +57,9 @@ def parse_query(raw: str, languages: tuple[str | None, ...] = ("en",)) -> Query:
     found = words(free)
     if not found:
         raise OnrecordError("the query has no words to search for")
-    return Query(text=free.strip(), words=found, terms=stems(found, languages), phrases=phrases, languages=languages)
+    about = [w for w in found if w not in SCAFFOLDING]
+    terms = stems(about, languages) or stems(found, languages)
+    return Query(text=free.strip(), words=found, terms=terms, phrases=phrases, languages=languages)
 
 
 def day_bound(value: str | None, *, end: bool) -> int | None:

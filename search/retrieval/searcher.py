@@ -189,6 +189,7 @@ class Searcher:
     def _keyword(self, query: Query, scope: _Scope) -> dict[str, float]:
         index = self.keyword_index()
         expand_fuzzy(query, index.bm25.vocab_dict, index.sounds, index.stem_of)
+        query.weights = {t: index.idf(t) for t in query.all_terms}  # hits are narrowed to the rarer words
         mask = self._mask(index, scope)
         scores = np.where(mask, index.scores(sorted(query.all_terms)), 0.0)
         found = self._top(index, scores, PHRASE_POOL if query.phrases else CANDIDATES)
