@@ -176,7 +176,7 @@ def list_(ctx, as_json):
         click.echo("The archive is empty: add something with `onrecord ingest FILE|FOLDER|URL`.")
     for i in interviews:
         who = f"  [{', '.join(i.speakers)}]" if i.speakers else ""
-        click.echo(f"{i.id}  {format_timestamp(i.duration, millis=False):>8}  {i.title}{who}")
+        click.echo(f"{i.id}  {format_timestamp(i.duration, millis=False):>8}  {i.language or '--':<3}  {i.title}{who}")
 
 
 @main.command()
