@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, run_cli
+from conftest import APP, ROOT, run_cli
 
 from ingest import whisper_models
 from ingest.whisper_models import SplitModel, split_model_path
@@ -50,6 +50,20 @@ def test_spanish_speech_with_base_is_stored_as_spanish_and_found_by_its_words(sp
     hits = json.loads(run_cli("search", "molino", "--mode", "keyword", "--json").stdout)
     assert hits and "molino" in hits[0]["text"].lower(), hits
     assert hits[0]["start"] < turn["end"] + 1.0 and hits[0]["end"] > turn["start"] - 1.0, (hits[0], turn)
+
+    # The app names the language on the library card and in the interview's header.
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, at.exception
+    assert any("Spanish" in str(c.value) for c in at.caption), [c.value for c in at.caption]
+    at.query_params["id"] = listed["id"]
+    at.switch_page("views/interview.py").run()
+    assert not at.exception and at.title[0].value == "spanish-interview"
+    assert "Spanish" in str(at.caption[0].value), [c.value for c in at.caption]
+    st.cache_resource.clear()
 
 
 def cli_ingest(tmp_path: Path, *args: str):
