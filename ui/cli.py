@@ -104,7 +104,8 @@ def main(ctx: click.Context, archive: str | None, chroma_url: str | None) -> Non
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--title", help="Title for the interview (only with a single source).")
-@click.option("--whisper-model", help="faster-whisper model name or path (default tiny.en, bundled).")
+@click.option("--whisper-model", help="Whisper model: tiny.en (default; English, bundled), base (any language; "
+              "the [multilingual] extra), or any faster-whisper name or path.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where Whisper and the embedder run.")
 @click.option("--compute-type", help="CTranslate2 compute type, e.g. int8, float16 (default: auto).")
 @click.option("--beam-size", type=click.IntRange(1, 20), help="Whisper beam size (default 5).")
@@ -136,8 +137,10 @@ def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, 
     found = expand(sources)
     if title and len(found) != 1:
         raise OnrecordError(f"--title needs exactly one source, got {len(found)}")
-    archive = _archive(settings, create=True)
     transcriber = WhisperTranscriber(TranscribeOptions.from_settings(settings))
+    if any(source.kind != "transcript" for source in found):
+        transcriber.check()  # a model that is not installed fails here, in one line, before anything is written
+    archive = _archive(settings, create=True)
     console = Console(stderr=True)
     failed = 0
     with IngestProgress(console, len(found)) as progress:
@@ -173,7 +176,7 @@ def list_(ctx, as_json):
         click.echo("The archive is empty: add something with `onrecord ingest FILE|FOLDER|URL`.")
     for i in interviews:
         who = f"  [{', '.join(i.speakers)}]" if i.speakers else ""
-        click.echo(f"{i.id}  {format_timestamp(i.duration, millis=False):>8}  {i.title}{who}")
+        click.echo(f"{i.id}  {format_timestamp(i.duration, millis=False):>8}  {i.language or '--':<3}  {i.title}{who}")
 
 
 @main.command()

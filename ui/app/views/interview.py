@@ -6,6 +6,7 @@ import streamlit as st
 
 from search.errors import OnrecordError
 from search.export import FORMATS, export
+from search.languages import language_name
 from search.models import Interview, Quote
 from search.store.details import update_details
 from search.store.speakers import rename, speaker_table
@@ -24,7 +25,8 @@ def seconds(value: str | None) -> float | None:
 def header(interview: Interview) -> None:
     st.title(interview.title)
     when = f"recorded {interview.date}" if interview.date else f"added {interview.created[:10]}"
-    parts = [clock(interview.duration), when, ", ".join(interview.speakers), interview.kind]
+    parts = [clock(interview.duration), language_name(interview.language), when, ", ".join(interview.speakers),
+             interview.kind]
     st.caption(escape(" · ".join(p for p in parts if p)))
 
 

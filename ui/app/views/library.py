@@ -4,6 +4,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
+from search.languages import language_name
 from search.models import Interview
 from ui.app import resources
 from ui.app.uploads import original_name
@@ -75,7 +76,8 @@ for interview in interviews:
     with st.container(border=True):
         info, actions = st.columns([5, 1])
         info.markdown(f"**{escape(interview.title)}**")
-        parts = [clock(interview.duration), when(interview), ", ".join(interview.speakers), origin(interview)]
+        parts = [clock(interview.duration), language_name(interview.language), when(interview),
+                 ", ".join(interview.speakers), origin(interview)]
         info.caption(escape(" · ".join(p for p in parts if p)))
         if actions.button("Open", key=f"open-{interview.id}", icon=":material/headphones:"):
             st.session_state["interview_id"] = interview.id
