@@ -154,12 +154,13 @@ class Hit:
     score: float
     link: str | None
     matched_terms: tuple[str, ...]
+    weak: bool = False  # found by meaning alone and not close to the query: shown as a weak match, after the rest
 
     def as_json(self) -> dict:
         return {"interview_id": self.interview_id, "title": self.title, "start": self.start, "end": self.end,
                 "text": self.text, "context_before": self.context_before, "context_after": self.context_after,
                 "speaker": self.speaker, "score": self.score, "link": self.link,
-                "matched_terms": list(self.matched_terms)}
+                "matched_terms": list(self.matched_terms), "weak": self.weak}
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,6 +85,16 @@ def test_title_and_date_are_edited_in_the_app(app, tmp_path):
     assert "bad date '2020-02-30'" in texts(at) and "recorded 2020-07-23" in at.caption[0].value
 
 
+def test_a_weak_match_says_so_and_nothing_close_says_nothing_matched(app):
+    at = app()
+    at.query_params["q"] = "why do they land the rocket"
+    at.switch_page("views/search.py").run()
+    next(r for r in at.radio if r.label == "Mode").set_value("semantic").run()
+    assert "Weak match" in texts(at), "found by meaning only, and not very close"
+    at.text_input(key="search_query").set_value("Which wine goes with grilled octopus?").run()
+    assert "Nothing matched" in texts(at) and "Weak match" not in texts(at)
+
+
 def test_search_links_plays_once_and_a_new_search_starts_silent(app, scripts):
     at = app()
     at.query_params["q"] = "how does the booster land"

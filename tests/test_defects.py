@@ -305,3 +305,19 @@ def test_a_hit_lands_on_the_rarer_of_the_question_words(tmp_path):
     _farm(tmp_path)
     top = _top("garden aphids")
     assert top["title"] == "organic-farm" and top["start"] == 30.0, top
+
+
+def test_a_search_for_what_nobody_said_finds_nothing(sample_archive):
+    """Found by meaning alone, a passage must be close to the query, and is marked weak when not very close
+    (levels calibrated by benchmarks/bench_relevance.py): nobody in the samples talks about Charlie Marsh or
+    octopus."""
+    for query, mode in (("Charlie Marsh", "hybrid"), ("Which wine goes with grilled octopus?", "semantic")):
+        done = run_cli("--archive", str(sample_archive), "search", query, "--mode", mode, "--json")
+        assert done.returncode == 0 and json.loads(done.stdout) == [], (query, done.stdout[:300])
+    done = run_cli("--archive", str(sample_archive), "search", "why do they land the rocket", "--mode", "semantic",
+                   "--json")
+    top = json.loads(done.stdout)[0]
+    assert top["title"] == "rockets-interview", "what was said is still found by meaning"
+    assert top["weak"], "a whole short interview is one chunk, about more than rockets: close, not very close"
+    done = run_cli("--archive", str(sample_archive), "search", "land the rocket", "--json")
+    assert not json.loads(done.stdout)[0]["weak"], "a hit that shares the query's words is never weak"

@@ -17,7 +17,7 @@ from search.retrieval.searcher import Searcher
 from search.store import open_archive
 
 HIT_KEYS = {"interview_id", "title", "start", "end", "text", "context_before", "context_after", "speaker", "score",
-            "link", "matched_terms"}
+            "link", "matched_terms", "weak"}
 
 
 def _search(archive, *args):

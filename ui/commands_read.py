@@ -173,6 +173,7 @@ def _print_hits(hits) -> None:
     for hit in hits:
         when = f"{format_timestamp(hit.start, millis=False)}-{format_timestamp(hit.end, millis=False)}"
         who = f" {hit.speaker}:" if hit.speaker else ""
-        click.echo(f"{hit.title}  [{when}]{who} {hit.text}")
+        weak = "  (weak match)" if hit.weak else ""
+        click.echo(f"{hit.title}  [{when}]{who} {hit.text}{weak}")
         if hit.link:
             click.echo(f"    {hit.link}")

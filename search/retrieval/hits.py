@@ -26,6 +26,7 @@ class Candidate:
     text: str
     meta: dict
     score: float
+    weak: bool = False  # found by meaning alone, and not close (see searcher.WEAK_BELOW)
 
 
 def narrow(archive: Archive, candidates: list[Candidate], query: Query, interviews: dict[str, Interview],
@@ -54,7 +55,7 @@ def narrow(archive: Archive, candidates: list[Candidate], query: Query, intervie
             interview_id=iid, title=interview.title, start=inside[0].start, end=inside[-1].end, text=text,
             context_before=context_before, context_after=after.text if after else "",
             speaker=inside[0].speaker, score=candidate.score, link=deep_link(interview.media, inside[0].start),
-            matched_terms=matched_terms(query, text)))
+            matched_terms=matched_terms(query, text), weak=candidate.weak))
     return hits
 
 

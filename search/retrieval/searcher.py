@@ -25,6 +25,13 @@ RECHECK_SECONDS = 0.5  # how stale the view of which interviews are committed ma
 PHRASE_POOL = 1000  # keyword candidates checked for an exact phrase
 FUZZY_POOL = 20  # candidates checked for each sounds-alike word pair
 RRF_K = 60
+# A passage found by meaning alone (it shares no word with the query) is a hit only this close to it (cosine),
+# and a weak one (marked, and listed after the others) below WEAK_BELOW. benchmarks/bench_relevance.py calibrates
+# both on the 509-episode archive: no relevant hit falls under the floor, and most off-topic queries ("Which wine
+# goes with grilled octopus?") find nothing or only weak hits. A short interview held in one chunk scores lower
+# than a passage of a long one (its chunk covers several subjects), hence two levels rather than one.
+DENSE_FLOOR = 0.25
+WEAK_BELOW = 0.40
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,19 +80,22 @@ class Searcher:
     def _search(self, query: Query, scope: _Scope, limit: int, mode: str, interviews: dict) -> list[Hit]:
         read: dict[str, tuple[str, dict]] = {}  # chunk texts and metadata this query has already read
         ranked: list[dict[str, float]] = []
-        vector = None
+        vector, weak = None, set()
         if mode != "semantic":
             ranked.append(self._keyword(query, scope))
         if mode != "keyword":
             vector = self.embedder.embed([query.text])[0]
-            ranked.append(self._dense(vector, scope, read))
+            matched = ranked[0] if ranked else {}
+            near = self._dense(vector, scope, read)
+            weak = {cid for cid, sim in near.items() if sim < WEAK_BELOW and cid not in matched}
+            ranked.append({cid: sim for cid, sim in near.items() if sim >= DENSE_FLOOR or cid in matched})
         scores = ranked[0] if len(ranked) == 1 else _fuse(ranked)
         if query.phrases and vector is not None:  # "an exact phrase" is required in every mode, not only keyword
             texts = {cid: doc for cid, (doc, _) in read.items()} | self._texts([c for c in scores if c not in read])
             scores = {cid: s for cid, s in scores.items()
                       if all(contains_phrase(texts.get(cid, ""), p) for p in query.phrases)}
-        best = sorted(scores, key=lambda cid: -scores[cid])[: max(1, limit)]
-        candidates = self._candidates(best, scores, read)
+        best = sorted(scores, key=lambda cid: (cid in weak, -scores[cid]))[: max(1, limit)]
+        candidates = self._candidates(best, scores, read, weak)
         return narrow(self.archive, candidates, query, interviews, vector, self.embedder, speakers=scope.speakers)
 
     # -- archive state --------------------------------------------------------------------------
@@ -230,12 +240,14 @@ class Searcher:
                 read[cid] = (doc, meta)
         return found
 
-    def _candidates(self, chunk_ids: list[str], scores: dict[str, float], read: dict) -> list[Candidate]:
+    def _candidates(self, chunk_ids: list[str], scores: dict[str, float], read: dict,
+                    weak: set[str]) -> list[Candidate]:
         missing = [cid for cid in chunk_ids if cid not in read]
         if missing:
             got = self._chunks.get(ids=missing, include=["documents", "metadatas"])
             read.update({cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])})
-        return [Candidate(cid, read[cid][0], read[cid][1], round(scores[cid], 4)) for cid in chunk_ids if cid in read]
+        return [Candidate(cid, read[cid][0], read[cid][1], round(scores[cid], 4), cid in weak)
+                for cid in chunk_ids if cid in read]
 
 
 NOT_A_NAME = frozenset({"speaker", "guest", "unknown"})  # words of labels that name nobody in particular

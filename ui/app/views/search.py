@@ -60,6 +60,8 @@ for n, hit in enumerate(hits):
     with st.container(border=True, key=f"hit-{n}"):
         who = f" · {hit.speaker}" if hit.speaker else ""
         st.markdown(f"**{escape(hit.title)}** · {clock(hit.start)}–{clock(hit.end)}{escape(who)}")
+        if hit.weak:
+            st.caption(":material/help: Weak match: close in meaning only, and not very close.")
         before, after = (f"<span style='opacity:.6'>{escape(c)}</span>" if c else ""
                          for c in (hit.context_before, hit.context_after))
         st.markdown(f"{before} {highlighted(hit.text, hit.matched_terms)} {after}", unsafe_allow_html=True)
