@@ -154,7 +154,7 @@ def services(archive: Path, llm_url: str | None = None):
     store = open_archive(settings)
     chat, why_not = chat_model_for(settings)
     answerer = Answerer(Searcher(store, embedder_for(settings, store.embed_model), settings.cache_dir), chat, why_not)
-    return answerer, Summarizer(answerer, answerer.searcher.embedder, context_tokens=settings.llm_context_tokens)
+    return answerer, Summarizer(answerer, context_tokens=settings.llm_context_tokens)
 
 
 # ---------------------------------------------------------------- the independent quote check

@@ -25,7 +25,7 @@ def services(archive_dir, **llm):
     archive = open_archive(settings)
     chat, why = chat_model_for(settings)
     answerer = Answerer(Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir), chat, why)
-    return answerer, Summarizer(answerer, answerer.searcher.embedder)
+    return answerer, Summarizer(answerer)
 
 
 def assert_verbatim(archive, quote):

@@ -89,7 +89,7 @@ def test_an_app_job_whose_ingestor_cannot_be_built_fails_and_the_worker_goes_on(
     class OtherEmbedder:  # the app started with another model: every ingest must refuse, job by job
         name = "another-model"
 
-    board = JobBoard(open_archive(Settings()), Settings(), OtherEmbedder())
+    board = JobBoard(open_archive(Settings()), Settings(), OtherEmbedder)
     jobs = [board.submit([str(talks[1])]), board.submit([str(talks[2])])]
     deadline = time.time() + 60
     while time.time() < deadline and any(s.status in ("queued", "running") for j in jobs for s in j.sources):
@@ -137,6 +137,9 @@ def test_a_long_lived_searcher_follows_a_reindex_made_elsewhere(tmp_path):
     from search.retrieval.embedder import _bundled_path, embedder_for
     from search.retrieval.searcher import Searcher
     from search.store import open_archive
+    from search.writeups.answer import Answerer
+    from search.writeups.summary import Summarizer
+    from ui.app.jobs import JobBoard
 
     assert run_cli("ingest", str(SAMPLES / "transcripts" / "gardening.vtt")).returncode == 0
     settings = Settings()
@@ -149,6 +152,17 @@ def test_a_long_lived_searcher_follows_a_reindex_made_elsewhere(tmp_path):
     time.sleep(0.6)  # past the searcher's recheck interval
     hits = searcher.search("drip irrigation", mode="semantic")
     assert searcher.embedder.name == other and hits[0].title == "gardening"
+    # What outlives a request asks the searcher: the summarizer cuts topics, the app's worker ingests, with it.
+    assert run_cli("reindex", "--embed-model", "all-MiniLM-L6-v2").returncode == 0
+    time.sleep(0.6)
+    summarizer = Summarizer(Answerer(searcher, None))
+    assert summarizer.embedder.name == "all-MiniLM-L6-v2"
+    board = JobBoard(archive, settings, searcher.current_embedder)
+    job = board.submit([str(SAMPLES / "transcripts" / "chess-podcast.srt")])
+    deadline = time.time() + 120
+    while time.time() < deadline and job.sources[0].status in ("queued", "running"):
+        time.sleep(0.2)
+    assert job.sources[0].status == "added", job.sources[0].error
 
 
 def test_a_repair_never_turns_a_quote_around():

@@ -50,7 +50,7 @@ def _summarizer(settings: Settings, archive=None):
     from search.writeups.summary import Summarizer
 
     answerer = _answerer(settings, archive)
-    return Summarizer(answerer, answerer.searcher.embedder, context_tokens=settings.llm_context_tokens,
+    return Summarizer(answerer, context_tokens=settings.llm_context_tokens,
                       topic_minutes=settings.topic_minutes)
 
 

@@ -118,6 +118,12 @@ class Searcher:
         self._checked = time.monotonic()
         return self._interviews
 
+    def current_embedder(self) -> Embedder:
+        """The archive's embedder as it is now: after a reindex made by another process, the new model's. Whatever
+        outlives one request (the summarizer, the app's ingest worker) asks here rather than keeping its own."""
+        self.interviews()
+        return self.embedder
+
     def languages(self) -> tuple[str | None, ...]:
         """The stemming languages of the archive's interviews: a query is stemmed in each of them."""
         found = {stem_language(i.language) for i in self.interviews().values()}

@@ -106,12 +106,15 @@ class TopicAcross:
 
 
 class Summarizer:
-    def __init__(self, answerer: Answerer, embedder: Embedder, *, context_tokens: int = 2048,
-                 topic_minutes: float = 5.0):
+    def __init__(self, answerer: Answerer, *, context_tokens: int = 2048, topic_minutes: float = 5.0):
         self.answerer = answerer
-        self.embedder = embedder
         self.context_tokens = context_tokens
         self.topic_seconds = topic_minutes * 60
+
+    @property
+    def embedder(self) -> Embedder:
+        """The searcher's, which follows a reindex made elsewhere: topics are cut by the archive's own model."""
+        return self.answerer.searcher.current_embedder()
 
     @property
     def archive(self) -> Archive:

@@ -8,6 +8,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ingest.diarize import diarizer_for
 from ingest.fetch import DownloadLimits
@@ -15,6 +16,7 @@ from ingest.pipeline import Ingestor, IngestResult
 from ingest.sources import Source, expand
 from ingest.transcribe import TranscribeOptions, WhisperTranscriber
 from search.errors import OnrecordError
+from search.retrieval.embedder import Embedder
 from ui.app.uploads import discard_upload
 
 
@@ -50,7 +52,8 @@ class _JobProgress:
 
 
 class JobBoard:
-    def __init__(self, archive, settings, embedder):
+    def __init__(self, archive, settings, embedder: Callable[[], Embedder]):
+        """`embedder`: the archive's current embedder, asked for each job (a reindex elsewhere changes it)."""
         self.archive = archive
         self.settings = settings
         self.embedder = embedder
@@ -73,7 +76,7 @@ class JobBoard:
         while True:
             job, sources = self._queue.get()
             try:
-                ingestor = Ingestor(self.archive, self._transcriber, self.embedder, progress=_JobProgress(job),
+                ingestor = Ingestor(self.archive, self._transcriber, self.embedder(), progress=_JobProgress(job),
                                     diarizer=self._diarizer, speakers=self.settings.speakers,
                                     limits=DownloadLimits.from_settings(self.settings))
             except OnrecordError as exc:  # e.g. the archive is indexed with another embedding model

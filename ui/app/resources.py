@@ -98,7 +98,7 @@ def _answerer(version: int, _choice: LLMChoice | None):
 def _summarizer(version: int, _answerer):
     from search.writeups.summary import Summarizer
 
-    return Summarizer(_answerer, searcher().embedder, context_tokens=settings().llm_context_tokens,
+    return Summarizer(_answerer, context_tokens=settings().llm_context_tokens,
                       topic_minutes=settings().topic_minutes)
 
 
@@ -106,7 +106,7 @@ def _summarizer(version: int, _answerer):
 def jobs():
     from ui.app.jobs import JobBoard
 
-    return JobBoard(archive(), settings(), searcher().embedder)
+    return JobBoard(archive(), settings(), searcher().current_embedder)
 
 
 def interviews() -> dict:
