@@ -45,6 +45,8 @@ def test_a_russian_question_finds_the_russian_answer(archive, mode):
     assert hits, "a Russian query has words to search for, in every mode"
     top = hits[0]
     assert top["title"] == "kosmos-ru"
+    moments = [(h["interview_id"], h["start"]) for h in hits]
+    assert len(moments) == len(set(moments)), "a question's chunk and its answer's both land on the answer: once"
     if mode != "semantic":  # cue 3 asks it (14.5-19 s), cue 4 answers it (19.5-30 s)
         assert 14.5 <= top["start"] < 30 and top["speaker"] == "Алёна Соколова", top
         assert "дорогие" in top["context_before"], "the hit is the answer, with the question before it"

@@ -37,7 +37,7 @@ def narrow(archive: Archive, candidates: list[Candidate], query: Query, intervie
     windows = [_lexical_window(query, _chunk_segments(c, segments), c.meta["first_segment"], speakers)
                for c in candidates]
     _semantic_windows(candidates, segments, windows, vector, embedder, speakers)
-    hits = []
+    hits, shown = [], set()
     for candidate, (first, last) in zip(candidates, windows):
         iid = candidate.meta["interview_id"]
         context_before = None
@@ -45,6 +45,9 @@ def narrow(archive: Archive, candidates: list[Candidate], query: Query, intervie
         if answer is not None:
             context_before = " ".join(segments[(iid, n)].text for n in range(first, last + 1))
             first, last = answer
+        if (iid, first, last) in shown:  # a question's chunk and its answer's both land on the answer: once
+            continue
+        shown.add((iid, first, last))
         inside = [segments[(iid, n)] for n in range(first, last + 1)]
         before, after = segments.get((iid, first - 1)), segments.get((iid, last + 1))
         if context_before is None:
