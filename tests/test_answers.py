@@ -207,29 +207,100 @@ QUESTIONS = ["how does the booster come back to earth?", "what do volunteers do 
              "why should I use a virtual environment?"]
 
 
+class Recording:
+    """The real chat model, its replies kept: what the test checks the answer against."""
+
+    def __init__(self, chat):
+        self.chat, self.name, self.host, self.remote = chat, chat.name, chat.host, chat.remote
+        self.replies: list[str] = []
+
+    def complete(self, messages, **kwargs):
+        self.replies.append(self.chat.complete(messages, **kwargs))
+        return self.replies[-1]
+
+
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_real_llm_answers_show_only_verified_quotes(sample_archive, llama_url, question):
+def test_a_real_llm_is_wired_in_and_its_reply_is_what_gets_verified(sample_archive, llama_url, question):
+    """The wiring, against a real server: the model answers, and the answer is its reply, verified. SmolLM2-135M
+    quotes verbatim only some of the time, so the LLM path's own logic is tested on scripted replies above;
+    here a fallback passes only when the reply really held no quote found in the excerpt it cites."""
+    from search.writeups.answer import EXCERPTS, _QUOTE_OR_CITATION, MIN_QUOTE_WORDS
+
     answerer, _ = services(sample_archive, llm_base_url=llama_url, llm_model="smollm2")
+    answerer.chat = Recording(answerer.chat)
     answer = answerer.ask(question)
-    assert answer.mode in ("llm", "extractive") and answer.quotes
-    if answer.mode == "extractive":
-        assert answer.notice, "a fallback always says why"
-    assert set(cited_numbers(answer.answer)) <= set(range(1, len(answer.quotes) + 1))
+    [reply] = answerer.chat.replies
+    assert reply.strip(), "the server answered"
+    hits = answerer.searcher.search(question, limit=EXCERPTS)
+    assert answer == answerer.verify(question, reply, hits), "the answer is the model's reply, verified"
     for quote in answer.quotes:
         assert_verbatim(answerer.archive, quote)
+    if answer.mode == "extractive":
+        assert answer.notice == "LLM answer had no verifiable quotes", answer.notice
+        for match in _QUOTE_OR_CITATION.finditer(reply):
+            said, cites = match.group("quote"), [int(n) for n in re.findall(r"\d+", match.group("cites") or "")]
+            cited = [hits[n - 1] for n in cites if 1 <= n <= len(hits)] or hits
+            if said and len(said.split()) >= MIN_QUOTE_WORDS:
+                assert not any(_said_in(answerer.archive, said, h.interview_id) for h in cited), said
+    else:
+        assert set(cited_numbers(answer.answer)) <= set(range(1, len(answer.quotes) + 1))
 
 
-def test_real_llm_summary_keeps_its_guarantees(sample_archive, llama_url):
-    _, summarizer = services(sample_archive, llm_base_url=llama_url, llm_model="smollm2")
-    summary = summarizer.summarize("gardening", refresh=True)
-    assert summary.mode in ("llm", "extractive") and summary.topics and summary.overview
-    if summary.mode == "extractive":
-        assert summary.notice
-    for topic in summary.topics:
+def _said_in(archive, text, interview_id):
+    transcript = " ".join(words(" ".join(s.text for s in archive.segments(archive.get(interview_id)))))
+    return f" {' '.join(words(text))} " in f" {transcript} "
+
+
+INVENTED = "purple elephants dance on the compost heap every Sunday"
+
+
+class ScriptedWriter:
+    """A model whose replies follow its prompts, as a capable one's do: each topic titled and summarised from
+    its own transcript, quoting its longest sentence (and inventing one quote); the Sharks topic gets the
+    prompt's worked example back, as a weak model replays it; answers quote their first excerpt."""
+
+    def __init__(self):
+        self.proposed: list[str] = []
+
+    def __call__(self, request: dict) -> str:
+        system, last = request["messages"][0]["content"], request["messages"][-1]["content"]
+        if system.startswith("You summarise one part"):
+            return self._topic(last.split("Transcript:\n", 1)[1])
+        if system.startswith("Write a two-sentence overview"):
+            return "Scripted overview. " + " ".join(last.split("\n- ", 2)[1:2])
+        excerpt = re.search(r"^\[1\] .*\n(.+)$", last, flags=re.M).group(1)
+        return f'They say "{" ".join(excerpt.split()[:8])}" [1].'
+
+    def _topic(self, transcript: str) -> str:
+        if "shark" in transcript.lower():
+            from search.writeups.summary import _EXAMPLE_REPLY
+            return _EXAMPLE_REPLY
+        lines = [line.split(": ", 1)[-1] for line in transcript.splitlines()]
+        longest = max(lines, key=len)
+        self.proposed.append(longest)
+        return (f"TITLE: Scripted heading {len(self.proposed)}\nSUMMARY: {' '.join(lines[:2])}\n"
+                f'QUOTE: "{longest}"\nQUOTE: "{INVENTED}"')
+
+
+def test_a_models_write_up_keeps_what_is_grounded_and_verified(sample_archive):
+    writer = ScriptedWriter()
+    with scripted_server("ok", writer) as (url, _):
+        _, summarizer = services(sample_archive, llm_base_url=url, llm_model="scripted")
+        summary = summarizer.summarize("ocean-podcast", refresh=True)
+        across = summarizer.across("sharks in the sea")
+    topics = [t for t in summary.topics if not t.aside]
+    assert summary.mode == "llm" and summary.overview.startswith("Scripted overview.")
+    assert [t.title for t in topics] == ["Scripted heading 1", "Scripted heading 2", "Scripted heading 3", "Sharks"]
+    assert summary.notice == "1 of 4 topics are extractive (unusable LLM output)", "the replayed example is not kept"
+    quoted = [q.text for t in topics for q in t.quotes]
+    assert not any("elephants" in q for q in quoted), "an invented quote is never kept"
+    assert sum(words(p) in [words(q) for q in quoted] for p in writer.proposed) >= 2, (writer.proposed, quoted)
+    for topic in topics:
         for quote in topic.quotes:
             assert_verbatim(summarizer.archive, quote)
-    across = summarizer.across("rain water")
-    assert across.interviews and all(q for t in across.interviews for q in t.quotes)
+            assert topic.start <= quote.start < quote.end <= topic.end + 0.5
+    assert across.mode == "llm" and across.interviews[0].title == "ocean-podcast"
+    assert all(take.summary.startswith("They say “") for take in across.interviews)
 
 
 # A transcript that tries to take over the model, and the reply of a model that obeys it: a tracking image, a
