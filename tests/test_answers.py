@@ -222,9 +222,9 @@ class Recording:
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_a_real_llm_is_wired_in_and_its_reply_is_what_gets_verified(sample_archive, llama_url, question):
     """The wiring, against a real server: the model answers, and the answer is its reply, verified. SmolLM2-135M
-    quotes verbatim only some of the time, so the LLM path's own logic is tested on scripted replies above;
+    quotes verbatim only some of the time, so the LLM path's own logic is tested on scripted replies in this file;
     here a fallback passes only when the reply really held no quote found in the excerpt it cites."""
-    from search.writeups.answer import EXCERPTS, _QUOTE_OR_CITATION, MIN_QUOTE_WORDS
+    from search.writeups.answer import EXCERPTS, _QUOTE_OR_CITATION, MIN_QUOTE_WORDS, _drop_echo
 
     answerer, _ = services(sample_archive, llm_base_url=llama_url, llm_model="smollm2")
     answerer.chat = Recording(answerer.chat)
@@ -237,7 +237,7 @@ def test_a_real_llm_is_wired_in_and_its_reply_is_what_gets_verified(sample_archi
         assert_verbatim(answerer.archive, quote)
     if answer.mode == "extractive":
         assert answer.notice == "LLM answer had no verifiable quotes", answer.notice
-        for match in _QUOTE_OR_CITATION.finditer(reply):
+        for match in _QUOTE_OR_CITATION.finditer(_drop_echo(reply)):  # echoed prompt lines are never read
             said, cites = match.group("quote"), [int(n) for n in re.findall(r"\d+", match.group("cites") or "")]
             cited = [hits[n - 1] for n in cites if 1 <= n <= len(hits)] or hits
             if said and len(said.split()) >= MIN_QUOTE_WORDS:
