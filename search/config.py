@@ -46,7 +46,7 @@ class Settings(BaseSettings):
 
     # None: whatever the archive was built with (all-MiniLM-L6-v2 for a new archive).
     embed_model: str | None = None
-    embed_backend: str = "onnx"  # "onnx" (about 2x faster on CPU, same vectors) or "torch"
+    embed_backend: str = "onnx"  # "onnx" (1.45x torch on CPU, same vectors: bench_embed.py) or "torch"
     embed_batch_size: int = 32
 
     # The LLM, through any OpenAI-compatible server. Nothing set: extractive answers and summaries.

@@ -13,6 +13,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 
 def free_port() -> int:
@@ -28,8 +29,9 @@ def completion(content: str) -> dict:
 
 
 @contextmanager
-def scripted_server(behaviour: str, content: str = ""):
-    """behaviour: "ok" (answer with `content`), "500", "401", "hang", "garbage"."""
+def scripted_server(behaviour: str, content: str | Callable[[dict], str] = ""):
+    """behaviour: "ok" (answer with `content`), "500", "401", "hang", "garbage". `content` may be a function of
+    the request's JSON, for a model whose reply depends on the prompt (as a real one's does)."""
     prompts: list[dict] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -39,12 +41,13 @@ def scripted_server(behaviour: str, content: str = ""):
             if behaviour == "hang":
                 time.sleep(30)
                 return
+            text = content(prompts[-1]) if callable(content) else content
             if prompts[-1].get("stream") and behaviour == "ok":
-                return self._stream(content)
+                return self._stream(text)
             status, payload = {"500": (500, b'{"error": {"message": "boom"}}'),
                                "401": (401, b'{"error": {"message": "bad key"}}'),
                                "garbage": (200, b"this is not json {"),
-                               }.get(behaviour, (200, json.dumps(completion(content)).encode()))
+                               }.get(behaviour, (200, json.dumps(completion(text)).encode()))
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
