@@ -53,6 +53,7 @@ class Searcher:
         self.embedder = embedder
         self.cache_dir = cache_dir
         self._interviews: dict[str, Interview] = {}
+        self._languages: tuple[str | None, ...] = ("en",)  # derived from _interviews when they are read
         self._seen: tuple | None = None  # the archive's revision at the last check
         self._checked = 0.0
         self._chunks = None  # the active chunks collection
@@ -111,6 +112,8 @@ class Searcher:
             if self._seen is not None:
                 self.archive.refresh()
             self._interviews = {i.id: i for i in self.archive.list()}
+            found = {stem_language(i.language) for i in self._interviews.values()}
+            self._languages = tuple(sorted(found, key=lambda language: language or "")) or ("en",)
             self._chunks = self.archive.chunks() if seen[1] else None
             model = self.archive.embed_model
             if model and model != self.embedder.name:  # reindexed elsewhere: queries must use the new model
@@ -127,8 +130,8 @@ class Searcher:
 
     def languages(self) -> tuple[str | None, ...]:
         """The stemming languages of the archive's interviews: a query is stemmed in each of them."""
-        found = {stem_language(i.language) for i in self.interviews().values()}
-        return tuple(sorted(found, key=lambda language: language or "")) or ("en",)
+        self.interviews()
+        return self._languages
 
     def mark_stale(self) -> None:
         """This process changed the archive: look again at the next read instead of after RECHECK_SECONDS."""
