@@ -4,7 +4,7 @@
 
 Clips with reference text: --audio's jfk.flac + jfk.txt (11 s of real English; default ../shared/data/audio beside
 the repository, skipped when absent), the rockets-interview sample (45 s of espeak-ng English; samples/scripts.json)
-and the Spanish fixture (23 s of espeak-ng Spanish; tests/fixtures/spanish-interview.json). Each model transcribes
+and the Spanish fixture (23 s of espeak-ng Spanish; tests/data/spanish-interview.json). Each model transcribes
 each clip as onrecord does (WhisperTranscriber: windows, VAD, beam 5, word timings, every segment consumed), on the
 CPU with all cores, `--repeats` times, tiny.en and base taking turns so that load from other processes falls on both.
 
@@ -33,7 +33,7 @@ from common import DEFAULT_AUDIO, OUT, ROOT, configure_environment  # noqa: E402
 sys.path.insert(0, str(ROOT))
 
 MODELS = ("tiny.en", "base")
-SPANISH = ROOT / "tests" / "fixtures" / "spanish-interview"
+SPANISH = ROOT / "tests" / "data" / "spanish-interview"
 
 
 def normalise(text: str) -> list[str]:

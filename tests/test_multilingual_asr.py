@@ -18,7 +18,7 @@ from ingest.whisper_models import SplitModel, split_model_path
 from search.errors import OnrecordError
 from search.retrieval.text import words
 
-FIXTURES = ROOT / "tests" / "fixtures"
+FIXTURES = ROOT / "tests" / "data"
 SPANISH = FIXTURES / "spanish-interview.ogg"
 
 
