@@ -192,16 +192,18 @@ def test_one_searcher_serves_many_threads(sample_archive):
 
 
 def test_a_keyword_index_cached_by_an_older_onrecord_is_rebuilt(tmp_path, isolated_archive):
-    """An upgrade must not meet a cache laid out the old way (one speaker per chunk) with a traceback."""
-    import numpy as np
+    """An upgrade must not meet a cache laid out the old way with a traceback: an unreadable segment is built
+    again, and a manifest of another format is ignored."""
+    import hashlib
 
     vtt = _vtt(tmp_path / "one.vtt", ["We talked about sourdough bread and starters.", "Flour matters."])
     assert run_cli("ingest", str(vtt)).returncode == 0
     assert _search(isolated_archive, "sourdough", "--mode", "keyword")
-    import hashlib
-
     key = hashlib.sha256(open_archive(Settings()).location.encode()).hexdigest()[:16]  # as Searcher keys it
-    arrays = Path(os.environ["XDG_CACHE_HOME"]) / "onrecord" / "keyword" / key / "arrays.npz"  # the CLI's cache
-    assert arrays.is_file()
-    np.savez(arrays, interview_of=np.zeros(1, np.int32), speaker_of=np.zeros(1, np.int32), day_of=np.zeros(1))
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "onrecord" / "keyword" / key  # the CLI's cache
+    (segment,) = [p for p in cache.glob("*/seg-*")]
+    (segment / "rows.npy").write_bytes(b"not an array")
+    assert _search(isolated_archive, "sourdough", "--mode", "keyword")[0]["title"] == "one"
+    manifest = next(cache.glob("*/manifest.json"))
+    manifest.write_text('{"format": 4, "segments": [{"name": "bm25", "versions": {}}]}')
     assert _search(isolated_archive, "sourdough", "--mode", "keyword")[0]["title"] == "one"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from .embedder import Embedder
 from ..errors import OnrecordError
 from .hits import Candidate, narrow
 from ..models import Hit, Interview
+from .segments import SegmentStore
 from .query import MODES, Filters, Query, day_bound, expand_fuzzy, parse_query
 from .text import contains_phrase, normalized, stem_language, stopwords, terms, words
 
@@ -57,7 +59,9 @@ class Searcher:
         self._seen: tuple | None = None  # the archive's revision at the last check
         self._checked = 0.0
         self._chunks = None  # the active chunks collection
-        self._index: keyword.KeywordIndex | None = None
+        self._segments: SegmentStore | None = None  # the keyword index, for the collection named in _segments_of
+        self._segments_of: str | None = None
+        self._index_lock = threading.Lock()
 
     def search(self, raw_query: str, *, limit: int = 10, mode: str = "hybrid",
                filters: Filters = Filters()) -> list[Hit]:
@@ -138,32 +142,26 @@ class Searcher:
         self._checked = 0.0
 
     def keyword_index(self) -> keyword.KeywordIndex:
-        self.interviews()
+        """The keyword index of the interviews committed now. After a commit elsewhere it reads the new interview
+        alone (segments.py); it is never rebuilt on the query path."""
+        interviews = self.interviews()
         collection = self._chunks
-        # Speakers, titles and dates are part of the key: naming a speaker or editing an interview rewrites its
-        # chunks' metadata, which the index holds and filters by.
-        stamp = keyword.fingerprint(collection.name, [
-            f"{i.id}:{i.title}:{i.date}:{i.language}:{'|'.join(i.speakers)}" for i in self.interviews().values()])
-        if self._index is not None and self._index.stamp == stamp:
-            return self._index
-        folder = self._cache_folder()
-        index = keyword.load(folder) if folder else None
-        if index is None or index.stamp != stamp:
-            language_of = {i.id: stem_language(i.language) for i in self.interviews().values()}
-            index = keyword.build(keyword.read_chunks(collection, list(language_of)), stamp, language_of)
-            if folder:
-                try:
-                    keyword.save(index, folder)
-                except OSError:
-                    pass  # a read-only cache only costs the next process a rebuild
-        self._index = index
-        return index
+        with self._index_lock:
+            if self._segments is None or self._segments_of != collection.name:
+                self._segments = SegmentStore(self._cache_folder(collection.name))
+                self._segments_of = collection.name
+            store = self._segments
+        return store.index({i.id: keyword.version(i) for i in interviews.values()},
+                           {i.id: i.chunks for i in interviews.values()},
+                           lambda sizes: keyword.read_chunks(collection, sizes),
+                           {i.id: stem_language(i.language) for i in interviews.values()})
 
-    def _cache_folder(self) -> Path | None:
+    def _cache_folder(self, collection: str) -> Path | None:
+        """Per archive and chunks collection (a reindex starts afresh), on this machine."""
         if self.cache_dir is None:
             return None
         key = hashlib.sha256(self.archive.location.encode()).hexdigest()[:16]
-        return self.cache_dir / "keyword" / key
+        return self.cache_dir / "keyword" / key / collection
 
     # -- filters ---------------------------------------------------------------------------------
 
@@ -192,7 +190,7 @@ class Searcher:
         return None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
     def _mask(self, index: keyword.KeywordIndex, scope: _Scope) -> np.ndarray:
-        mask = np.ones(len(index.chunk_ids), dtype=bool)
+        mask = index.live.copy()
         if scope.interviews is not None:
             allowed = [n for n, iid in enumerate(index.interviews) if iid in scope.interviews]
             mask &= np.isin(index.interview_of, allowed)
@@ -208,7 +206,7 @@ class Searcher:
 
     def _keyword(self, query: Query, scope: _Scope) -> dict[str, float]:
         index = self.keyword_index()
-        expand_fuzzy(query, index.bm25.vocab_dict, index.sounds, index.stem_of)
+        expand_fuzzy(query, index.vocabulary, index.sounds, index.stem_of)
         query.weights = {t: index.idf(t) for t in query.all_terms}  # hits are narrowed to the rarer words
         mask = self._mask(index, scope)
         scores = np.where(mask, index.scores(sorted(query.all_terms)), 0.0)
@@ -230,7 +228,7 @@ class Searcher:
         if k == 0:
             return {}
         top = np.argpartition(-scores, k - 1)[:k]
-        return {index.chunk_ids[i]: float(scores[i]) for i in top}
+        return {index.chunk_id(int(i)): float(scores[i]) for i in top}
 
     def _texts(self, chunk_ids: list[str]) -> dict[str, str]:
         if not chunk_ids:
