@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,9 @@ class _Scope:
 
 
 class Searcher:
-    """Long-lived: keeps the keyword index and interview list warm, refreshing them when the archive changes."""
+    """Long-lived: keeps the keyword index and interview list warm, refreshing them when the archive changes.
+    Safe to share between threads (the app's sessions, the HTTP API's requests): refreshing and building the
+    keyword index happen under a lock, once; queries themselves run side by side."""
 
     def __init__(self, archive: Archive, embedder: Embedder, cache_dir: Path | None = None):
         self.archive = archive
@@ -58,6 +61,7 @@ class Searcher:
         self._checked = 0.0
         self._chunks = None  # the active chunks collection
         self._index: keyword.KeywordIndex | None = None
+        self._lock = threading.RLock()
 
     def search(self, raw_query: str, *, limit: int = 10, mode: str = "hybrid",
                filters: Filters = Filters()) -> list[Hit]:
@@ -107,6 +111,12 @@ class Searcher:
         small read, done at most every RECHECK_SECONDS; only a change re-reads the interviews."""
         if self._seen is not None and time.monotonic() - self._checked < RECHECK_SECONDS:
             return self._interviews
+        with self._lock:
+            return self._recheck()
+
+    def _recheck(self) -> dict[str, Interview]:
+        if self._seen is not None and time.monotonic() - self._checked < RECHECK_SECONDS:
+            return self._interviews  # another thread looked while this one waited
         seen = self.archive.revision()
         if seen != self._seen:
             if self._seen is not None:
@@ -138,6 +148,10 @@ class Searcher:
         self._checked = 0.0
 
     def keyword_index(self) -> keyword.KeywordIndex:
+        with self._lock:
+            return self._keyword_index()
+
+    def _keyword_index(self) -> keyword.KeywordIndex:
         self.interviews()
         collection = self._chunks
         # Speakers, titles and dates are part of the key: naming a speaker or editing an interview rewrites its
