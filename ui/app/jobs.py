@@ -1,5 +1,6 @@
 """Ingest jobs run on one worker thread in the server process, outside any script run, so a long
-transcription never blocks a page. Progress lives here and pages poll it."""
+transcription never blocks a page. Progress lives here and pages poll it; the HTTP API (ui/api.py) submits and
+polls the same way. Nothing here needs Streamlit."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from ingest.sources import Source, expand
 from ingest.transcribe import TranscribeOptions, WhisperTranscriber
 from search.errors import OnrecordError
 from search.retrieval.embedder import Embedder
-from ui.app.uploads import discard_upload
+from ui.app.uploads import discard_upload, original_name
 
 
 @dataclass
@@ -35,6 +36,25 @@ class Job:
     id: str
     sources: list[SourceState] = field(default_factory=list)
     uploads: frozenset[Path] = frozenset()  # files the app stored for this job (resolved): removed unless added
+
+    @property
+    def state(self) -> str:
+        """queued | running | done (every source added, skipped or failed: see each) | failed (all of them)."""
+        statuses = {s.status for s in self.sources}
+        if statuses and statuses <= {"queued"}:
+            return "queued"
+        if statuses & {"queued", "running"}:
+            return "running"
+        return "failed" if statuses == {"failed"} else "done"
+
+    def as_json(self) -> dict:
+        """Uploads are named as their owner named them, not by where this server stored them."""
+        def shown(source: str) -> str:
+            return original_name(source) if Path(source).resolve() in self.uploads else source
+
+        return {"id": self.id, "state": self.state,
+                "sources": [{"source": shown(s.source), "status": s.status, "done": s.done, "total": s.total,
+                             "error": s.error, "interview_id": s.interview_id} for s in self.sources]}
 
 
 class _JobProgress:
