@@ -119,11 +119,43 @@ def test_ask_and_its_stream_give_the_same_answer(api, ids):
     assert json.loads(events[1][1])["text"] == answer["answer"] and json.loads(events[2][1]) == answer
 
 
-def test_write_up(api, ids):
-    summary = api.get(f"/api/interviews/{ids['gardening']}/summary").json()
-    assert summary["interview_id"] == ids["gardening"] and summary["mode"] == "extractive"
-    topics = [t for t in summary["topics"] if t["kind"] == "topic"]
-    assert topics and all(t["start"] < t["end"] for t in topics) and topics[0]["summary"]
+def test_concurrent_searches_share_one_searcher(api, ids):
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [ROOFTOP, "opening moves", "where does the soil come from", "chess clock"] * 3
+    alone = {q: api.get("/api/search", params={"q": q}).json() for q in set(questions)}
+    with ThreadPoolExecutor(6) as pool:
+        together = list(pool.map(lambda q: (q, api.get("/api/search", params={"q": q})), questions))
+    assert all(got.status_code == 200 and got.json() == alone[q] for q, got in together)
+
+
+# The model quotes the rooftop interview twice, truly, and once words never said; sentence by sentence.
+MODEL_REPLY = ('Dana says "Tomatoes, peppers and herbs love it" [1]. She also says "rockets are made of cheese and '
+               'moonlight" [1]. In summer: "Lettuce and spinach struggle in July" [1].')
+
+
+def test_a_streamed_llm_answer_arrives_verified_sentence_by_sentence(ids, tmp_path, model_cache):
+    from llm_servers import scripted_server
+
+    with scripted_server("ok", MODEL_REPLY) as (llm, _):
+        process, url = serve(ids["archive"], tmp_path / "serve.log", {
+            "XDG_CACHE_HOME": str(model_cache), "ONRECORD_API_TOKEN": "", "ONRECORD_LLM_BASE_URL": llm,
+            "ONRECORD_LLM_MODEL": "scripted"})
+        try:
+            with httpx.Client(base_url=url, timeout=120) as client:
+                whole = client.get("/api/ask", params={"q": ROOFTOP}).json()
+                with client.stream("GET", "/api/ask/stream", params={"q": ROOFTOP}) as streamed:
+                    events = [(name, json.loads(data)) for name, data in
+                              re.findall(r"event: (\w+)\ndata: (.*)\n\n", streamed.read().decode())]
+        finally:
+            stop(process)
+    names = [name for name, _ in events]
+    assert names[0] == "hits" and names[-1] == "answer" and names.count("piece") >= 3, names
+    assert not any("cheese" in data["text"] for name, data in events if name == "piece"), "never shown, even briefly"
+    answer = events[-1][1]
+    assert answer == whole and answer["mode"] == "llm" and "(unverified quote removed)" in answer["answer"]
+    assert answer["quotes"][0]["text"].startswith("Tomatoes, peppers and herbs love it")
+    assert answer["quotes"][0]["start"] == 23.8, "times from the transcript"
 
 
 def test_upload_then_poll_list_search_and_delete(api, tmp_path, scripts):
