@@ -50,7 +50,8 @@ class Services:
 
         def build():
             archive = self.archive(create=True)
-            return JobBoard(archive, self.settings, self.searcher().current_embedder)
+            searcher = self.searcher()
+            return JobBoard(archive, self.settings, searcher.current_embedder, added=searcher.mark_stale)
 
         return self._once("jobs", build)
 

@@ -72,11 +72,14 @@ class _JobProgress:
 
 
 class JobBoard:
-    def __init__(self, archive, settings, embedder: Callable[[], Embedder]):
-        """`embedder`: the archive's current embedder, asked for each job (a reindex elsewhere changes it)."""
+    def __init__(self, archive, settings, embedder: Callable[[], Embedder], added: Callable[[], None] = lambda: None):
+        """`embedder`: the archive's current embedder, asked for each job (a reindex elsewhere changes it).
+        `added`: called when an interview was added, before its source shows "added" (a searcher's mark_stale:
+        whoever sees it added finds it at once)."""
         self.archive = archive
         self.settings = settings
         self.embedder = embedder
+        self.added = added
         self.uploads_dir = settings.media_dir / "uploads"
         self.jobs: dict[str, Job] = {}
         self._queue: queue.Queue[tuple[Job, list[Source]]] = queue.Queue()
@@ -109,6 +112,8 @@ class JobBoard:
                     result = IngestResult(source.ref, None, "failed", f"unexpected error: {exc}")
                 if result.status != "added" and source.path is not None and source.path.resolve() in job.uploads:
                     self._discard_upload(source.path, result.interview_id, state)  # gone before "failed" shows
+                if result.status == "added":
+                    self.added()
                 state.status, state.error, state.interview_id = result.status, result.error, result.interview_id
                 if state.total:
                     state.done = state.total
