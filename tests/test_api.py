@@ -59,6 +59,7 @@ def api(ids, tmp_path_factory, model_cache):
     process, url = serve(ids["archive"], folder / "serve.log", {
         "XDG_CACHE_HOME": str(model_cache), "ONRECORD_MEDIA_DIR": str(folder / "media"), "ONRECORD_API_TOKEN": ""})
     with httpx.Client(base_url=url, timeout=120) as client:
+        client.uploads = folder / "media" / "uploads"  # where the server stores what is uploaded
         yield client
     stop(process)
 
@@ -172,6 +173,8 @@ def test_upload_then_poll_list_search_and_delete(api, tmp_path, scripts):
     (source,) = job["sources"]
     assert source["source"] == "rocket talk.vtt" and source["status"] == "added", "named as sent, not as stored"
     new = source["interview_id"]
+    (stored,) = api.uploads.glob("*-rocket talk.vtt")
+    assert stored.read_bytes() == vtt.read_bytes(), "kept byte for byte (the player and a re-ingest need it)"
     assert new in {i["id"] for i in api.get("/api/interviews").json()}
     hits = api.get("/api/search", params={"q": "reusable rockets", "interview": new}).json()
     assert hits and hits[0]["speaker"] == "Laura Bennett"

@@ -180,7 +180,7 @@ async def _store_uploads(request: Request, settings: Settings) -> list[Path]:
             raise HTTPException(413, f"a file is larger than {settings.max_download_mb:g} MB "
                                      "(ONRECORD_MAX_DOWNLOAD_MB)")
         folder = settings.media_dir / "uploads"
-        return [await run_in_threadpool(store_upload, folder, f.filename or "upload", await f.read()) for f in files]
+        return [await run_in_threadpool(store_upload, folder, f.filename or "upload", f.file) for f in files]
 
 
 @router.get("/jobs/{job_id}", summary="An ingest job: its state and each source's progress")
