@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
+from ingest.sources import is_url
 from search.config import Settings
 from search.errors import NoArchive, NotFound, OnrecordError, StorageError
 from search.export import FORMATS, export
@@ -163,7 +164,7 @@ async def _url(request: Request) -> str:
         url = (await request.json())["url"]
     except (ValueError, KeyError, TypeError):
         raise HTTPException(400, 'send JSON {"url": "https://..."}, or files as multipart/form-data') from None
-    if not isinstance(url, str) or not url.strip().lower().startswith(("http://", "https://")):
+    if not isinstance(url, str) or not is_url(url):
         raise HTTPException(400, "url must be an http(s) URL: the API reads no files on the server; upload them")
     return url.strip()
 
