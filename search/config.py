@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     app_host: str = "127.0.0.1"  # set by `onrecord ui --host`
     app_password: SecretStr | None = None
     server_folders: str | None = None
+    # The HTTP API (`onrecord serve`): when set, every request carries `Authorization: Bearer <token>`; required
+    # to listen beyond this machine.
+    api_token: SecretStr | None = None
 
     @property
     def app_is_shared(self) -> bool:

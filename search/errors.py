@@ -19,3 +19,8 @@ class NoArchive(OnrecordError):
 
 class SourceError(OnrecordError):
     """One source of a batch could not be ingested; the batch carries on."""
+
+
+class StorageError(OnrecordError):
+    """The archive's storage failed: a Chroma server gone away, a full, locked or read-only disk. Nothing committed
+    is lost; the same call may work later."""

@@ -38,19 +38,18 @@ def _searcher(settings: Settings, archive=None):
     return Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir)
 
 
-def _answerer(settings: Settings, archive=None):
+def _answerer(settings: Settings, archive=None, searcher=None):  # searcher: a long-lived one (the API server's)
     from search.writeups.answer import Answerer
     from search.writeups.llm import chat_model_for
 
     chat, why_not = chat_model_for(settings)
-    return Answerer(_searcher(settings, archive), chat, why_not)
+    return Answerer(searcher or _searcher(settings, archive), chat, why_not)
 
 
-def _summarizer(settings: Settings, archive=None):
+def _summarizer(settings: Settings, archive=None, answerer=None):
     from search.writeups.summary import Summarizer
 
-    answerer = _answerer(settings, archive)
-    return Summarizer(answerer, context_tokens=settings.llm_context_tokens,
+    return Summarizer(answerer or _answerer(settings, archive), context_tokens=settings.llm_context_tokens,
                       topic_minutes=settings.topic_minutes)
 
 
@@ -87,6 +86,11 @@ def handle_errors(command):
 
 def _emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False))
+
+
+def deleted_json(interview) -> dict:
+    """What `delete --json` and the API's DELETE report."""
+    return {"deleted": interview.id, "title": interview.title}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -261,7 +265,7 @@ def delete(ctx, interview, yes, as_json):
         click.confirm(f"Delete {found.id} ({found.title})?", abort=True)
     archive.delete(found.id)
     if as_json:
-        _emit_json({"deleted": found.id, "title": found.title})
+        _emit_json(deleted_json(found))
     else:
         click.echo(f"deleted {found.id}  {found.title}")
 
@@ -396,4 +400,4 @@ def migrate(ctx, as_json):
                    f"{done.changed} interview records rewritten")
 
 
-from . import commands_read  # noqa: E402,F401 - registers search, ask, summarize and ui on `main`
+from . import commands_read, commands_serve  # noqa: E402,F401 - register search, ask, summarize, ui and serve

@@ -48,7 +48,9 @@ class _Scope:
 
 
 class Searcher:
-    """Long-lived: keeps the keyword index and interview list warm, refreshing them when the archive changes."""
+    """Long-lived: keeps the keyword index and interview list warm, refreshing them when the archive changes.
+    Safe to share between threads (the app's sessions, the HTTP API's requests): refreshing and building the
+    keyword index happen under a lock, once; queries themselves run side by side."""
 
     def __init__(self, archive: Archive, embedder: Embedder, cache_dir: Path | None = None):
         self.archive = archive
@@ -61,7 +63,7 @@ class Searcher:
         self._chunks = None  # the active chunks collection
         self._segments: SegmentStore | None = None  # the keyword index, for the collection named in _segments_of
         self._segments_of: str | None = None
-        self._index_lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def search(self, raw_query: str, *, limit: int = 10, mode: str = "hybrid",
                filters: Filters = Filters()) -> list[Hit]:
@@ -111,6 +113,12 @@ class Searcher:
         small read, done at most every RECHECK_SECONDS; only a change re-reads the interviews."""
         if self._seen is not None and time.monotonic() - self._checked < RECHECK_SECONDS:
             return self._interviews
+        with self._lock:
+            return self._recheck()
+
+    def _recheck(self) -> dict[str, Interview]:
+        if self._seen is not None and time.monotonic() - self._checked < RECHECK_SECONDS:
+            return self._interviews  # another thread looked while this one waited
         seen = self.archive.revision()
         if seen != self._seen:
             if self._seen is not None:
@@ -146,7 +154,7 @@ class Searcher:
         alone (segments.py); it is never rebuilt on the query path."""
         interviews = self.interviews()
         collection = self._chunks
-        with self._index_lock:
+        with self._lock:
             if self._segments is None or self._segments_of != collection.name:
                 self._segments = SegmentStore(self._cache_folder(collection.name))
                 self._segments_of = collection.name

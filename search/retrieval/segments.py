@@ -14,6 +14,7 @@ no manifest names them.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -64,8 +65,15 @@ class SegmentStore:
 
     def _fetch(self, missing: dict[str, str], sizes: dict[str, int], read: Reader,
                language_of: dict[str, str | None]) -> list[Segment]:
-        if self.folder is None:
-            return _build(missing, sizes, read, language_of)
+        if self.folder is not None:
+            try:
+                return self._fetch_shared(missing, sizes, read, language_of)
+            except OSError:
+                self.folder = None  # a read-only or full cache: this process keeps its segments in memory
+        return _build(missing, sizes, read, language_of)
+
+    def _fetch_shared(self, missing: dict[str, str], sizes: dict[str, int], read: Reader,
+                      language_of: dict[str, str | None]) -> list[Segment]:
         with self._locked():
             entries = self._manifest()
             found = []
@@ -108,7 +116,7 @@ class SegmentStore:
             return
         merged = keyword.merge(f"seg-{uuid.uuid4().hex[:12]}", inputs, current)
         if self.folder is not None:
-            with self._locked():
+            with self._locked(), contextlib.suppress(OSError):  # unsaved, it only lives in this process
                 keyword.save(merged, self.folder / merged.name)
                 gone = {s.name for s in inputs}
                 self._write_manifest([_entry(merged)] + [e for e in self._manifest() if e["name"] not in gone])

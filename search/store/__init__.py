@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from .archive import Archive, is_storage_error, storage_reason
 from ..config import Settings
-from ..errors import NoArchive, OnrecordError
+from ..errors import NoArchive, OnrecordError, StorageError
 
 DEFAULT_DATABASE = "default_database"
 
@@ -73,7 +73,7 @@ def persistent_client(path: Path, *, fresh: bool = False):
     except Exception as exc:  # noqa: BLE001 - OSError, or Chroma's own (SQLite's) errors
         if not is_storage_error(exc):
             raise
-        raise OnrecordError(f"cannot open archive folder {path}: {storage_reason(exc)}") from exc
+        raise StorageError(f"cannot open archive folder {path}: {storage_reason(exc)}") from exc
 
 
 def parse_server_url(url: str) -> ServerAddress:
@@ -102,7 +102,7 @@ def http_client(address: ServerAddress, *, create: bool = True):
     except OnrecordError:
         raise
     except Exception as exc:  # noqa: BLE001 - chromadb raises bare ValueError/ConnectError here
-        raise OnrecordError(f"cannot reach Chroma at {address.url}: {' '.join(str(exc).split())}") from exc
+        raise StorageError(f"cannot reach Chroma at {address.url}: {' '.join(str(exc).split())}") from exc
 
 
 def _ensure_database(address: ServerAddress, create: bool) -> None:

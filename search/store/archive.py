@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from .claims import Claims
-from ..errors import NoArchive, NotFound, OnrecordError
+from ..errors import NoArchive, NotFound, OnrecordError, StorageError
 from ..iterutil import batched
 from ..models import Chunk, Interview, Segment, segment_from_json, segment_to_json
 
@@ -68,7 +68,7 @@ def _storage_errors(method):
         except Exception as exc:  # noqa: BLE001 - chromadb raises many types, from Rust, SQLite and httpx
             if not is_storage_error(exc):
                 raise
-            raise OnrecordError(f"archive {self.location}: {storage_reason(exc)}") from exc
+            raise StorageError(f"archive {self.location}: {storage_reason(exc)}") from exc
 
     return wrapper
 
@@ -301,7 +301,7 @@ class Archive:
             return
         free = shutil.disk_usage(self._folder).free
         if free < self._min_free:
-            raise OnrecordError(
+            raise StorageError(
                 f"archive {self.location}: the disk is nearly full ({free / 2**20:.1f} MiB free; onrecord stops "
                 f"writing below {self._min_free / 2**20:.0f} MiB, ONRECORD_MIN_FREE_MB); free some space and run "
                 f"the same command again")

@@ -1,5 +1,6 @@
 """Ingest jobs run on one worker thread in the server process, outside any script run, so a long
-transcription never blocks a page. Progress lives here and pages poll it."""
+transcription never blocks a page. Progress lives here and pages poll it; the HTTP API (ui/api.py) submits and
+polls the same way. Nothing here needs Streamlit."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from ingest.sources import Source, expand
 from ingest.transcribe import TranscribeOptions, WhisperTranscriber
 from search.errors import OnrecordError
 from search.retrieval.embedder import Embedder
-from ui.app.uploads import discard_upload
+from ui.app.uploads import discard_upload, original_name
 
 
 @dataclass
@@ -36,6 +37,25 @@ class Job:
     sources: list[SourceState] = field(default_factory=list)
     uploads: frozenset[Path] = frozenset()  # files the app stored for this job (resolved): removed unless added
 
+    @property
+    def state(self) -> str:
+        """queued | running | done (every source added, skipped or failed: see each) | failed (all of them)."""
+        statuses = {s.status for s in self.sources}
+        if statuses and statuses <= {"queued"}:
+            return "queued"
+        if statuses & {"queued", "running"}:
+            return "running"
+        return "failed" if statuses == {"failed"} else "done"
+
+    def as_json(self) -> dict:
+        """Uploads are named as their owner named them, not by where this server stored them."""
+        def shown(source: str) -> str:
+            return original_name(source) if Path(source).resolve() in self.uploads else source
+
+        return {"id": self.id, "state": self.state,
+                "sources": [{"source": shown(s.source), "status": s.status, "done": s.done, "total": s.total,
+                             "error": s.error, "interview_id": s.interview_id} for s in self.sources]}
+
 
 class _JobProgress:
     def __init__(self, job: Job):
@@ -52,11 +72,14 @@ class _JobProgress:
 
 
 class JobBoard:
-    def __init__(self, archive, settings, embedder: Callable[[], Embedder]):
-        """`embedder`: the archive's current embedder, asked for each job (a reindex elsewhere changes it)."""
+    def __init__(self, archive, settings, embedder: Callable[[], Embedder], added: Callable[[], None] = lambda: None):
+        """`embedder`: the archive's current embedder, asked for each job (a reindex elsewhere changes it).
+        `added`: called when an interview was added, before its source shows "added" (a searcher's mark_stale:
+        whoever sees it added finds it at once)."""
         self.archive = archive
         self.settings = settings
         self.embedder = embedder
+        self.added = added
         self.uploads_dir = settings.media_dir / "uploads"
         self.jobs: dict[str, Job] = {}
         self._queue: queue.Queue[tuple[Job, list[Source]]] = queue.Queue()
@@ -89,6 +112,8 @@ class JobBoard:
                     result = IngestResult(source.ref, None, "failed", f"unexpected error: {exc}")
                 if result.status != "added" and source.path is not None and source.path.resolve() in job.uploads:
                     self._discard_upload(source.path, result.interview_id, state)  # gone before "failed" shows
+                if result.status == "added":
+                    self.added()
                 state.status, state.error, state.interview_id = result.status, result.error, result.interview_id
                 if state.total:
                     state.done = state.total

@@ -106,7 +106,7 @@ def _summarizer(version: int, _answerer):
 def jobs():
     from ui.app.jobs import JobBoard
 
-    return JobBoard(archive(), settings(), searcher().current_embedder)
+    return JobBoard(archive(), settings(), searcher().current_embedder, added=searcher().mark_stale)
 
 
 def interviews() -> dict:

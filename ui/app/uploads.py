@@ -4,9 +4,12 @@ upload is named `<10 hex of its sha256>-<safe name>`; only such files, in that f
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
+import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 _STORED = re.compile(r"[0-9a-f]{10}-(.+)")
 
@@ -18,14 +21,23 @@ def safe_name(name: str) -> str:
     return base[:120] or "upload"
 
 
-def store_upload(folder: Path, name: str, data: bytes) -> Path:
-    """Write atomically into `folder`, prefixed by a content hash so equal names never collide."""
+def store_upload(folder: Path, name: str, data: bytes | BinaryIO) -> Path:
+    """Write atomically into `folder`, prefixed by a content hash so equal names never collide. `data`: the bytes,
+    or a file to copy in blocks (the API's uploads, spooled to disk: a 2 GB recording never sits in memory)."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{hashlib.sha256(data).hexdigest()[:10]}-{safe_name(name)}"
-    if not target.exists():
-        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    digest = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for block in iter(lambda: source.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block)
+        target = folder / f"{digest.hexdigest()[:10]}-{safe_name(name)}"
+        if not target.exists():
+            os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     return target
 
 
