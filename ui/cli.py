@@ -396,4 +396,4 @@ def migrate(ctx, as_json):
                    f"{done.changed} interview records rewritten")
 
 
-from . import commands_read  # noqa: E402,F401 - registers search, ask, summarize and ui on `main`
+from . import commands_read  # noqa: E402,F401 - registers search, ask, summarize, ui and mcp on `main`
