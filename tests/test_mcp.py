@@ -175,3 +175,16 @@ def test_transcript_ranges_listing_and_errors(archive, transcripts, tmp_path):
     assert "no interview matches 'no-such-interview'" in unknown
     assert "no interview matches 'no-such-interview'" in unknown_in_search
     assert "'soon' is neither seconds nor a timestamp" in bad_time
+
+
+def test_readme_registers_the_server_as_the_cli_spells_it():
+    """The README's Claude Code command and Claude Desktop config both start `onrecord --archive FOLDER mcp`."""
+    section = (ROOT / "README.md").read_text().split("### MCP server", 1)[1].split("\n## ", 1)[0]
+    blocks = section.split("```")[1::2]
+    claude_code = blocks[0].strip().split()
+    assert claude_code[:4] == ["claude", "mcp", "add", "onrecord"] and claude_code[5:] == \
+        ["onrecord", "--archive", claude_code[7], "mcp"]
+    desktop = json.loads(blocks[1].removeprefix("json"))["mcpServers"]["onrecord"]
+    assert desktop["command"].endswith("onrecord") and desktop["args"][::2] == ["--archive", "mcp"]
+    for tool in TOOLS:
+        assert f"`{tool}(" in section
