@@ -154,9 +154,10 @@ def test_transcript_ranges_listing_and_errors(archive, transcripts, tmp_path):
                 await call(session, "get_transcript", interview="chess"),
                 await error(session, "get_transcript", interview="no-such-interview"),
                 await error(session, "get_transcript", interview="gardening", start="soon"),
+                await error(session, "get_transcript", interview="gardening", start="10:00"),
                 await error(session, "search", query="tomatoes", interview="no-such-interview"))
 
-    listed, part, whole, unknown, bad_time, unknown_in_search = talk(archive, tmp_path, script)
+    listed, part, whole, unknown, bad_time, too_late, unknown_in_search = talk(archive, tmp_path, script)
     by_title = {i["title"]: i for i in listed["interviews"]}
     assert set(by_title) == {"chess-podcast", "gardening"}
     garden = by_title["gardening"]
@@ -175,6 +176,7 @@ def test_transcript_ranges_listing_and_errors(archive, transcripts, tmp_path):
     assert "no interview matches 'no-such-interview'" in unknown
     assert "no interview matches 'no-such-interview'" in unknown_in_search
     assert "'soon' is neither seconds nor a timestamp" in bad_time
+    assert "start (10:00) is past the end of gardening (01:55 long)" in too_late
 
 
 def test_readme_registers_the_server_as_the_cli_spells_it():

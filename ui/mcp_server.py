@@ -147,6 +147,9 @@ def get_transcript(interview: Annotated[str, Field(description="The interview: i
     lo, hi = _seconds("start", start, 0.0), _seconds("end", end, math.inf)
     if hi <= lo:
         raise OnrecordError(f"end ({end}) must come after start ({start})")
+    if lo >= found.duration:
+        raise OnrecordError(f"start ({start}) is past the end of {found.title} "
+                            f"({format_timestamp(found.duration, millis=False)} long)")
     segments, next_start = [], None
     for s in archive.segments(found):
         if s.start >= hi:
