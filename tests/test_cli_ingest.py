@@ -13,7 +13,7 @@ import pytest
 from conftest import SAMPLES, json_lines, run_cli
 
 COMMANDS = ["ingest", "list", "show", "export", "delete", "reindex", "migrate", "search", "ask", "summarize", "ui",
-            "speakers", "diarize", "edit", "serve"]
+            "speakers", "diarize", "edit", "serve", "mcp"]
 AUDIO = ["city-bikes.mp4", "coffee-interview.ogg", "packaging-talk.m4a", "rockets-interview.mp3", "ocean-podcast.mp3"]
 
 

@@ -400,4 +400,4 @@ def migrate(ctx, as_json):
                    f"{done.changed} interview records rewritten")
 
 
-from . import commands_read, commands_serve  # noqa: E402,F401 - register search, ask, summarize, ui and serve
+from . import commands_read, commands_serve  # noqa: E402,F401 - register search, ask, summarize, ui, mcp and serve

@@ -1,4 +1,4 @@
-"""The commands that read the archive: search, ask, summarize, and the app."""
+"""The commands that read the archive: search, ask, summarize, the app and the MCP server."""
 
 from __future__ import annotations
 
@@ -177,3 +177,21 @@ def _print_hits(hits) -> None:
         click.echo(f"{hit.title}  [{when}]{who} {hit.text}{weak}")
         if hit.link:
             click.echo(f"    {hit.link}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the tools (name, description, input schema) as JSON "
+              "and exit, instead of serving them.")
+@click.pass_context
+@handle_errors
+def mcp(ctx, as_json):
+    """Serve the archive to AI assistants over the Model Context Protocol (stdio) until the client closes it: the
+    tools search, ask, list_interviews, get_transcript and summarize. Register it with a client as the command
+    `onrecord --archive FOLDER mcp`."""
+    from .mcp_server import build_server, serve, tool_list
+
+    server = build_server(_settings(ctx))
+    if as_json:
+        _emit_json(tool_list(server))
+        return
+    serve(server)
