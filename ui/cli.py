@@ -102,7 +102,7 @@ def main(ctx: click.Context, archive: str | None, chroma_url: str | None) -> Non
 
 
 @main.command()
-@click.argument("sources", nargs=-1, required=True)
+@click.argument("sources", nargs=-1)
 @click.option("--title", help="Title for the interview (only with a single source).")
 @click.option("--whisper-model", help="Whisper model: tiny.en (default; English, bundled), base (any language; "
               "the [multilingual] extra), or any faster-whisper name or path.")
@@ -114,52 +114,108 @@ def main(ctx: click.Context, archive: str | None, chroma_url: str | None) -> Non
               help="Do not tell speakers apart (faster; audio is then stored without speakers).")
 @click.option("--speakers", type=click.IntRange(1, 20), help="How many speakers the recordings have, if known.")
 @click.option("--embed-model", help="sentence-transformers model (default: the archive's).")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Podcast feeds: only the newest N episodes.")
+@click.option("--watch", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Ingest the files in DIR, then each new one once it is complete, until Ctrl-C.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source, one per line.")
 @click.pass_context
 @handle_errors
 def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, language, diarize, speakers,
-           embed_model, as_json):
-    """Add media files, folders, URLs and transcripts (VTT, SRT, onrecord JSON) to the archive."""
+           embed_model, limit, watch, as_json):
+    """Add media files, folders, URLs, podcast feeds and transcripts (VTT, SRT, JSON) to the archive."""
     from rich.console import Console
 
     from ingest.diarize import diarizer_for
     from ingest.fetch import DownloadLimits
     from ingest.pipeline import Ingestor
-    from ingest.sources import expand
     from ingest.transcribe import TranscribeOptions, WhisperTranscriber
     from search.retrieval.embedder import embedder_for
 
     from .progress import IngestProgress
 
+    if bool(sources) == bool(watch):
+        raise click.UsageError("give the SOURCES to ingest, or --watch DIR (not both)")
     settings = _settings(ctx, whisper_model=whisper_model, device=device, compute_type=compute_type,
                          beam_size=beam_size, language=language, embed_model=embed_model, diarize=diarize,
                          speakers=speakers)
-    found = expand(sources)
-    if title and len(found) != 1:
-        raise OnrecordError(f"--title needs exactly one source, got {len(found)}")
+    console = Console(stderr=True)
+    found = _watched(watch, console) if watch else _expanded(sources, limit, console)
+    if title and (watch or len(found) != 1):
+        raise OnrecordError(f"--title needs exactly one source, got {'a watched folder' if watch else len(found)}")
     transcriber = WhisperTranscriber(TranscribeOptions.from_settings(settings))
-    if any(source.kind != "transcript" for source in found):
+    if watch or any(source.kind != "transcript" for source in found):
         transcriber.check()  # a model that is not installed fails here, in one line, before anything is written
     archive = _archive(settings, create=True)
-    console = Console(stderr=True)
-    failed = 0
-    with IngestProgress(console, len(found)) as progress:
+    with IngestProgress(console, 0 if watch else len(found)) as progress:
         ingestor = Ingestor(archive, transcriber, embedder_for(settings, archive.embed_model),
                             progress=progress, title=title, diarizer=diarizer_for(settings), speakers=settings.speakers,
                             limits=DownloadLimits.from_settings(settings))
-        for result in ingestor.run(found):
-            progress.source_done()
-            failed += result.status == "failed"
-            if as_json:
-                progress.echo(json.dumps(result.as_json(), ensure_ascii=False))
-            elif result.status == "failed":
-                progress.echo(f"error: {result.source}: {result.error}", err=True)
-            else:
-                length = format_timestamp(result.duration or 0, millis=False)
-                progress.echo(f"{result.status:8} {result.interview_id}  {result.title}  ({length})")
-                if result.notice:
-                    progress.echo(f"note: {result.source}: {result.notice}", err=True)
+        try:
+            failed = _report(ingestor.run(_announced(found, progress)), progress, as_json)
+        except KeyboardInterrupt:
+            if not watch:
+                raise
+            progress.echo(f"stopped watching {watch}", err=True)
+            sys.exit(0)
     sys.exit(1 if failed else 0)
+
+
+def _expanded(sources, limit: int | None, console) -> list:
+    """Files, folders and URLs as sources; a URL that serves a podcast feed becomes its (newest `limit`)
+    episodes."""
+    from ingest.feeds import expand_feeds
+    from ingest.sources import expand
+
+    found, feeds = expand_feeds(expand(sources), limit=limit)
+    for feed in feeds:
+        taken = min(len(feed.episodes), limit or len(feed.episodes))
+        newest = f", the newest {taken}" if taken < len(feed.episodes) else ""
+        console.print(f"feed {feed.url}: {feed.title or 'untitled'}: {len(feed.episodes)} episodes{newest}",
+                      markup=False, highlight=False, soft_wrap=True)
+    return found
+
+
+def _watched(folder: Path, console):
+    from ingest.watch import watch_folder
+
+    if not folder.expanduser().is_dir():
+        raise OnrecordError(f"cannot watch {folder}: no such folder")
+    sources = watch_folder(folder)
+    console.print(f"watching {folder} for new recordings and transcripts (Ctrl-C stops)", markup=False,
+                  highlight=False, soft_wrap=True)
+    return sources
+
+
+def _announced(sources, progress):
+    """Sources as they are ingested, with a line on stderr before each feed episode (a download may take a
+    while before its progress bar appears)."""
+    episodes = sum(1 for s in sources if s.episode) if isinstance(sources, list) else 0
+    n = 0
+    for source in sources:
+        if source.episode is not None:
+            n += 1
+            of = f"/{episodes}" if episodes else ""
+            progress.echo(f"episode {n}{of}: {source.episode.show or 'untitled'}: {source.episode.title}", err=True)
+        yield source
+
+
+def _report(results, progress, as_json: bool) -> int:
+    """A line per source (JSON when asked), as each is done; how many failed."""
+    failed = 0
+    for result in results:
+        progress.source_done()
+        failed += result.status == "failed"
+        if as_json:
+            progress.echo(json.dumps(result.as_json(), ensure_ascii=False))
+        elif result.status == "failed":
+            named = f" ({result.title})" if result.title else ""
+            progress.echo(f"error: {result.source}{named}: {result.error}", err=True)
+        else:
+            length = format_timestamp(result.duration or 0, millis=False)
+            progress.echo(f"{result.status:8} {result.interview_id}  {result.title}  ({length})")
+            if result.notice:
+                progress.echo(f"note: {result.source}: {result.notice}", err=True)
+    return failed
 
 
 @main.command(name="list")
