@@ -46,6 +46,12 @@ class Episode:
     transcript_suffix: str | None = None  # ".vtt" | ".srt" | ".json"
 
     @property
+    def enclosure_suffix(self) -> str:
+        """The enclosure's file extension when it names a media type (it helps the decoder), else ".media"."""
+        suffix = _suffix(self.enclosure or "")
+        return suffix if suffix in MEDIA_SUFFIXES else ".media"
+
+    @property
     def media(self) -> str:
         """What a deep link opens: the recording, or the transcript when the feed gives no recording."""
         return self.enclosure or self.transcript or self.feed

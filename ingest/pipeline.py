@@ -160,7 +160,8 @@ class Ingestor:
                     if not episode.enclosure:
                         raise SourceError(f"transcript {episode.transcript}: {exc}") from exc
                     unusable = f"its transcript was not usable ({exc}), so its audio was transcribed"
-            path = download_file(episode.enclosure, Path(folder) / "episode.media", int(self.limits.max_mb * 2**20))
+            path = download_file(episode.enclosure, Path(folder) / f"episode{episode.enclosure_suffix}",
+                                 int(self.limits.max_mb * 2**20))
             interview = self._from_media(source, interview_id, path, media=episode.enclosure, title=episode.title,
                                          date=episode.date, show=episode.show)
             self._notice = "; ".join(n for n in (unusable, self._notice) if n) or None

@@ -151,7 +151,7 @@ def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, 
                             progress=progress, title=title, diarizer=diarizer_for(settings), speakers=settings.speakers,
                             limits=DownloadLimits.from_settings(settings))
         try:
-            failed = _report(ingestor.run(_announced(found, progress)), progress, as_json)
+            failed = _report(ingestor.run(_announced(found, progress, archive)), progress, as_json)
         except KeyboardInterrupt:
             if not watch:
                 raise
@@ -186,16 +186,21 @@ def _watched(folder: Path, console):
     return sources
 
 
-def _announced(sources, progress):
-    """Sources as they are ingested, with a line on stderr before each feed episode (a download may take a
-    while before its progress bar appears)."""
-    episodes = sum(1 for s in sources if s.episode) if isinstance(sources, list) else 0
-    n = 0
+def _announced(sources, progress, archive):
+    """Sources as they are ingested, with a line on stderr before each feed episode not yet in the archive (its
+    download may take a while before a progress bar appears); those already there are reported as skipped."""
+    from ingest.sources import content_id
+
+    if not isinstance(sources, list):  # a watched folder: each file has its result line
+        yield from sources
+        return
+    fresh = [s for s in sources if s.episode is not None and not archive.has(content_id(s))]
+    order = {id(s): n for n, s in enumerate(fresh, 1)}
     for source in sources:
-        if source.episode is not None:
-            n += 1
-            of = f"/{episodes}" if episodes else ""
-            progress.echo(f"episode {n}{of}: {source.episode.show or 'untitled'}: {source.episode.title}", err=True)
+        if id(source) in order:
+            episode = source.episode
+            progress.echo(f"episode {order[id(source)]}/{len(fresh)}: {episode.show or 'untitled'}: {episode.title}",
+                          err=True)
         yield source
 
 
