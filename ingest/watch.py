@@ -35,16 +35,13 @@ def watch_folder(folder: Path, *, settle: float = SETTLE_SECONDS) -> Iterator[So
     """Sources for the supported files in `folder` (and the folders in it), those there now and then each new or
     rewritten one as it becomes complete, until the consumer stops (Ctrl-C). Nothing is yielded twice for the
     same bytes in the same place; an ingest that reads a file causes no event that brings it back."""
-    from watchdog.observers import Observer
-
     folder = folder.expanduser().resolve()
     if not folder.is_dir():
         raise OnrecordError(f"cannot watch {folder}: not a folder")
     events: queue.Queue[tuple[Path, bool]] = queue.Queue()
-    observer = Observer()
+    observer, reports_closes = _observer()
     observer.schedule(_Handler(events), str(folder), recursive=True)
     observer.start()  # before the first listing, so nothing created in between is missed
-    reports_closes = type(observer).__name__ == "InotifyObserver"
     pending: dict[Path, _Pending] = {}
     done: dict[Path, tuple[int, int]] = {}
     try:
@@ -58,6 +55,20 @@ def watch_folder(folder: Path, *, settle: float = SETTLE_SECONDS) -> Iterator[So
     finally:
         observer.stop()
         observer.join(timeout=5)
+
+
+def _observer():
+    """inotify where there is one, reporting closes and telling a file moved in from outside (complete) from one
+    being created (complete once closed); else watchdog's platform observer, which reports neither."""
+    from watchdog.utils import platform
+
+    if platform.is_linux():
+        from watchdog.observers.inotify import InotifyObserver
+
+        return InotifyObserver(generate_full_events=True), True
+    from watchdog.observers import Observer
+
+    return Observer(), False
 
 
 def _drain(events: queue.Queue, pending: dict[Path, _Pending], root: Path) -> None:
@@ -116,6 +127,8 @@ class _Handler:
 
     def dispatch(self, event) -> None:
         kind = event.event_type
+        if kind == "moved" and not event.dest_path:
+            return  # moved out of the folder
         if event.is_directory:  # a folder made or moved in: its files (a folder's "modified" is its files' news)
             if kind in ("created", "moved"):
                 self.events.put((Path(os.fsdecode(event.dest_path if kind == "moved" else event.src_path)), True))

@@ -186,7 +186,11 @@ def test_a_watched_folder_takes_each_file_once_it_is_complete_and_ctrl_c_exits_c
             f.write(chess[len(chess) // 2:])
         listed = _listed_once("chess-podcast")
         assert listed["chess-podcast"]["segments"] == len(parse_srt(chess, "").segments)
-        assert len(lines) == 2 and all(line.startswith("added") for line in lines), lines
+        outside = tmp_path / "elsewhere.vtt"  # written elsewhere, then moved in: no writer ever closes it here
+        outside.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nMoved in whole, never written here.\n")
+        os.rename(outside, inbox / "moved.vtt")
+        _wait_for(lambda: any("moved" in line for line in lines), "a file moved in")
+        assert len(lines) == 3 and all(line.startswith("added") for line in lines), lines
     finally:
         watcher.send_signal(signal.SIGINT)
         _, stderr = watcher.communicate(timeout=30)
