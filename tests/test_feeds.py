@@ -103,13 +103,17 @@ def test_a_feed_is_ingested_episode_by_episode_and_rereading_it_adds_only_new_on
         _item(site, "Gardening on a roof", "ep-2", "Mon, 09 Mar 2026 08:00:00 GMT", audio="gardening.mp3",
               transcript=("gardening.vtt", "text/vtt")),
         # Published late in the evening in New York: the publisher's own date, not the next day in UTC.
-        _item(site, "Coffee with a roaster", "ep-1", "Mon, 02 Mar 2026 23:30:00 -0500", audio="coffee.ogg"),
+        # Its transcript is gone (404): the audio is transcribed instead, and the result says so.
+        _item(site, "Coffee with a roaster", "ep-1", "Mon, 02 Mar 2026 23:30:00 -0500", audio="coffee.ogg",
+              transcript=("coffee.vtt", "text/vtt")),
     ]
     feed = _write_feed(site, "feed.xml", items)  # served as text/xml, no feed content type: read to tell
 
     done = run_cli("ingest", feed, "--no-diarize", "--json")
     assert done.returncode == 0, done.stderr
-    assert [r["status"] for r in json_lines(done.stdout)] == ["added", "added"]
+    results = json_lines(done.stdout)
+    assert [r["status"] for r in results] == ["added", "added"]
+    assert "transcript was not usable (download failed: HTTP 404" in results[1]["notice"]
     assert "2 episodes" in done.stderr and "Coffee with a roaster" in done.stderr, "progress per episode on stderr"
     assert "/gardening.mp3" not in site.fetched(), "an episode with a transcript is not downloaded or transcribed"
     listed = _listed()
