@@ -1,4 +1,5 @@
-"""Transcript files imported without ASR: WebVTT (with <v Speaker> voice tags), SRT, onrecord JSON."""
+"""Transcript files imported without ASR: WebVTT (with <v Speaker> voice tags), SRT, onrecord JSON, and the
+Podcasting 2.0 JSON transcript format (`{"segments": [{"speaker", "startTime", "endTime", "body"}]}`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import html
 import json
 import re
 
-from search.models import Segment, Transcript, segment_from_json
+from search.models import Segment, Transcript, Word, segment_from_json
 from search.timefmt import parse_timestamp
 
 from .metadata import header_details
@@ -37,18 +38,67 @@ def parse_srt(text: str, title: str) -> Transcript:
 
 
 def parse_json(text: str, title: str) -> Transcript:
-    """onrecord's own export (its interview id is read by `sources.content_id`)."""
+    """onrecord's own export (its interview id is read by `sources.content_id`), or a Podcasting 2.0 JSON
+    transcript (told apart by its segments' `startTime`)."""
     try:
         data = json.loads(text)
+        if _is_podcast_json(data):
+            return Transcript(title=title, segments=_podcast_segments(data["segments"]))
         info = data.get("interview") or {}
         segments = [segment_from_json(s) for s in data["segments"]]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise CaptionError(f"not an onrecord JSON export ({exc.__class__.__name__}: {exc})") from exc
+        raise CaptionError(f"not an onrecord JSON export or a Podcasting 2.0 JSON transcript "
+                           f"({exc.__class__.__name__}: {exc})") from exc
     if not segments:
         raise CaptionError("an onrecord JSON export with no segments: nothing to add")
     transcript = Transcript(title=info.get("title") or title, language=info.get("language"),
-                            date=info.get("date"), media=info.get("media"), segments=segments)
+                            date=info.get("date"), media=info.get("media"), show=info.get("show"),
+                            segments=segments)
     return transcript
+
+
+def _is_podcast_json(data) -> bool:
+    segments = data.get("segments") if isinstance(data, dict) else None
+    return "interview" not in data and bool(segments) and isinstance(segments[0], dict) \
+        and "startTime" in segments[0]
+
+
+_SENTENCE_END = (".", "?", "!", "…")
+PIECE_GAP = 2.0  # seconds of silence that end a segment built from word-level pieces
+PIECE_SPAN = 30.0  # longest segment built from pieces
+
+
+def _podcast_segments(pieces: list[dict]) -> list[Segment]:
+    """Podcasting 2.0 transcripts are often one word (or a few) per segment: consecutive pieces of one speaker
+    are joined into sentences, keeping each one-word piece's timing as a word timing."""
+    segments: list[Segment] = []
+    run: list[tuple[float, float, str]] = []
+    speaker: str | None = None
+
+    def flush() -> None:
+        if run:
+            words = tuple(Word(a, b, t) for a, b, t in run) if all(" " not in t for _, _, t in run) else ()
+            segments.append(Segment(run[0][0], run[-1][1], " ".join(t for _, _, t in run), speaker, words))
+            run.clear()
+
+    for piece in pieces:
+        start, end = float(piece["startTime"]), float(piece["endTime"])
+        text = " ".join(html.unescape(_TAG.sub("", str(piece.get("body") or ""))).split())
+        if end < start:
+            raise CaptionError(f"segment at {start:g} s ends before it starts")
+        if not text:
+            continue
+        who = str(piece.get("speaker") or "").strip() or None
+        if run and (who != speaker or start - run[-1][1] > PIECE_GAP or end - run[0][0] > PIECE_SPAN):
+            flush()
+        speaker = who
+        run.append((start, end, text))
+        if text.endswith(_SENTENCE_END):
+            flush()
+    flush()
+    if not segments:
+        raise CaptionError("a JSON transcript with no text")
+    return segments
 
 
 def _parse_cues(lines: list[str]) -> list[Segment]:

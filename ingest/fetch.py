@@ -1,4 +1,5 @@
-"""URLs -> a local audio file through yt-dlp (audio only), keeping the original URL and title."""
+"""URLs -> a local audio file through yt-dlp (audio only), keeping the original URL and title; and plain HTTP
+downloads of files a feed links to (enclosures, transcripts), which need no extractor."""
 
 from __future__ import annotations
 
@@ -74,6 +75,39 @@ def download_audio(url: str, folder: Path, limits: DownloadLimits = DownloadLimi
     if info.get("extractor") == "generic" and title == info.get("id"):
         title = None  # the generic extractor "titles" a bare file URL with its file name stem
     return Download(path=path, title=title, date=date, url=info.get("webpage_url") or url)
+
+
+USER_AGENT = "onrecord/0.1 (podcast archive)"
+HTTP_TIMEOUT = 20.0  # seconds to connect, and between two reads
+
+
+def http_client():
+    import httpx
+
+    return httpx.Client(follow_redirects=True, timeout=HTTP_TIMEOUT, headers={"User-Agent": USER_AGENT})
+
+
+def download_file(url: str, path: Path, max_bytes: int) -> Path:
+    """`url`'s body into `path`, refusing more than `max_bytes`; any failure is a one-line SourceError."""
+    import httpx
+
+    try:
+        with http_client() as client, client.stream("GET", url) as response:
+            if response.status_code >= 400:
+                raise SourceError(f"download failed: HTTP {response.status_code} {response.reason_phrase}".strip())
+            declared = int(response.headers.get("content-length") or 0)
+            if declared > max_bytes:
+                raise SourceError(f"larger than the {max_bytes / 2**20:g} MB download limit")
+            got = 0
+            with open(path, "wb") as f:
+                for block in response.iter_bytes(1 << 16):
+                    got += len(block)
+                    if got > max_bytes:
+                        raise SourceError(f"larger than the {max_bytes / 2**20:g} MB download limit")
+                    f.write(block)
+    except httpx.HTTPError as exc:
+        raise SourceError(f"download failed: {' '.join(str(exc).split()) or exc.__class__.__name__}") from exc
+    return path
 
 
 def _clean(message: str) -> str:

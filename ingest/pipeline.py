@@ -17,14 +17,15 @@ from typing import Callable, Iterable, Iterator, Protocol
 from search.store.archive import PAGE_SIZE, Archive
 from search.retrieval.chunking import chunk_segments
 from search.retrieval.embedder import Embedder
-from search.errors import OnrecordError
+from search.errors import OnrecordError, SourceError
 from search.iterutil import batched
 from search.models import Interview, Segment, Transcript
 from search.timefmt import day_number
 
 from .captions import CaptionError, parse_json, parse_srt, parse_vtt
 from .diarize import Diarizer, assign_speakers, named, recognise
-from .fetch import DownloadLimits, download_audio
+from .feeds import Episode
+from .fetch import DownloadLimits, download_audio, download_file
 from .media import MediaError, probe
 from .language import detect_language
 from .metadata import OPENING_SECONDS, clean_title, date_in_name, opening_date
@@ -32,6 +33,7 @@ from .sources import Source, content_id
 from .transcribe import Transcriber
 
 EMBED_BATCH = 64
+MAX_TRANSCRIPT_BYTES = 64 * 2**20
 PAGES_PER_WRITE = 10  # one Chroma write per page cost 37 ms each; ten pages cost about the same as one
 
 
@@ -119,6 +121,7 @@ class Ingestor:
             interview_id = content_id(source)
         except OSError as exc:
             return IngestResult(source.ref, None, "failed", exc.strerror or str(exc))
+        named = source.episode.title if source.episode else None  # a feed's episode is named in its error
         try:
             with self.archive.writing(interview_id):
                 if self.archive.has(interview_id):
@@ -126,13 +129,15 @@ class Ingestor:
                     return IngestResult(source.ref, interview_id, "skipped", None, existing.duration, existing.title)
                 interview = self._ingest_new(source, interview_id)
         except (OnrecordError, MediaError, CaptionError) as exc:
-            return IngestResult(source.ref, interview_id, "failed", str(exc))
+            return IngestResult(source.ref, interview_id, "failed", str(exc), title=named)
         except OSError as exc:
-            return IngestResult(source.ref, interview_id, "failed", exc.strerror or str(exc))
+            return IngestResult(source.ref, interview_id, "failed", exc.strerror or str(exc), title=named)
         return IngestResult(source.ref, interview.id, "added", None, interview.duration, interview.title,
                             self._notice)
 
     def _ingest_new(self, source: Source, interview_id: str) -> Interview:
+        if source.episode is not None:
+            return self._from_episode(source, interview_id, source.episode)
         if source.kind == "transcript":
             return self._from_transcript_file(source, interview_id)
         if source.kind == "url":
@@ -142,18 +147,40 @@ class Ingestor:
                                         title=download.title, date=download.date)
         return self._from_media(source, interview_id, source.path, media=str(source.path.resolve()))
 
+    def _from_episode(self, source: Source, interview_id: str, episode: Episode) -> Interview:
+        """A feed's episode: from its transcript when it links one onrecord reads, else its audio transcribed."""
+        with tempfile.TemporaryDirectory(prefix="onrecord-") as folder:
+            unusable = None
+            if episode.transcript:
+                try:
+                    path = download_file(episode.transcript, Path(folder) / f"transcript{episode.transcript_suffix}",
+                                         MAX_TRANSCRIPT_BYTES)
+                    return self._from_transcript_file(source, interview_id, path, episode)
+                except (SourceError, CaptionError) as exc:
+                    if not episode.enclosure:
+                        raise SourceError(f"transcript {episode.transcript}: {exc}") from exc
+                    unusable = f"its transcript was not usable ({exc}), so its audio was transcribed"
+            path = download_file(episode.enclosure, Path(folder) / f"episode{episode.enclosure_suffix}",
+                                 int(self.limits.max_mb * 2**20))
+            interview = self._from_media(source, interview_id, path, media=episode.enclosure, title=episode.title,
+                                         date=episode.date, show=episode.show)
+            self._notice = "; ".join(n for n in (unusable, self._notice) if n) or None
+            return interview
+
     def _from_media(self, source: Source, interview_id: str, path: Path, *, media: str,
-                    title: str | None = None, date: str | None = None) -> Interview:
+                    title: str | None = None, date: str | None = None, show: str | None = None) -> Interview:
         if path.stat().st_size == 0:
             raise MediaError("empty file (0 bytes)")
         info = probe(path)
+        if source.kind == "url" and info.duration and info.duration > self.limits.max_hours * 3600:
+            raise MediaError(f"longer than the {self.limits.max_hours:g}-hour download limit")
         self.progress.started(source.ref, info.duration)
         self._warm_embedder()
         transcription = self.transcriber.transcribe(path)
         given = Path(source.ref)
         meta = Transcript(title=self.title or title or info.title or clean_title(given.stem),
                           language=transcription.language, duration=0.0,
-                          date=date or info.date or date_in_name(given.name), media=media)
+                          date=date or info.date or date_in_name(given.name), media=media, show=show)
 
         def decoded_whole() -> None:  # known only once the last window is decoded
             meta.duration = transcription.duration
@@ -186,26 +213,35 @@ class Ingestor:
         meta.voices = found.voices
         return assign_speakers(heard, named(found.turns, meta.names))
 
-    def _from_transcript_file(self, source: Source, interview_id: str) -> Interview:
+    def _from_transcript_file(self, source: Source, interview_id: str, path: Path | None = None,
+                              episode: Episode | None = None) -> Interview:
+        """`path`: a downloaded transcript (the source's own file when None); `episode`: the feed item it belongs
+        to, whose title, date and show win over what the file says."""
+        path = path or source.path
         try:
-            text = source.path.read_text(encoding="utf-8-sig")
+            text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise CaptionError("not UTF-8 text") from None
-        stem = clean_title(source.path.stem)
-        suffix = source.path.suffix.lower()
+        stem = clean_title(path.stem)
+        suffix = path.suffix.lower()
         if suffix == ".json":
             transcript = parse_json(text, stem)
         else:
             transcript = (parse_vtt if suffix == ".vtt" else parse_srt)(text, stem)
+        if episode is not None:
+            transcript.title, transcript.show, transcript.media = episode.title, episode.show, episode.media
+            transcript.date = episode.date or transcript.date
         transcript.title = self.title or transcript.title
-        transcript.date = transcript.date or date_in_name(source.path.name)
+        transcript.date = transcript.date or date_in_name(path.name)
         transcript.language = transcript.language or detect_language(transcript.segments)
         transcript.duration = max(s.end for s in transcript.segments)
         self.progress.started(source.ref, transcript.duration)
-        return self._store(source, interview_id, transcript, iter(transcript.segments))
+        return self._store(source, interview_id, transcript, iter(transcript.segments), kind="transcript")
 
     def _store(self, source: Source, interview_id: str, meta: Transcript, segments: Iterator[Segment],
-               before_commit: Callable[[], None] = lambda: None) -> Interview:
+               before_commit: Callable[[], None] = lambda: None, kind: str | None = None) -> Interview:
+        """`kind`: what the interview was made from, when not the source's own kind (a feed's transcript)."""
+        kind = kind or source.kind
         archive = self.archive
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         if meta.date is None:
@@ -223,15 +259,15 @@ class Ingestor:
         try:
             before_commit()
             if not stats.segments:
-                raise MediaError("no speech found" if source.kind != "transcript" else "no cues found")
+                raise MediaError("no speech found" if kind != "transcript" else "no cues found")
         except MediaError:
             archive.discard_staged(interview_id)  # what was staged will never be committed
             raise
         interview = Interview(
-            id=interview_id, title=meta.title, source=source.ref, kind=source.kind, media=meta.media,
+            id=interview_id, title=meta.title, source=source.ref, kind=kind, media=meta.media,
             duration=round(max(meta.duration, stats.end), 3), language=meta.language,
             speakers=tuple(stats.speakers), segments=stats.segments, chunks=stats.chunks,
-            created=created, date=meta.date, names=meta.names, recognised=meta.recognised)
+            created=created, date=meta.date, show=meta.show, names=meta.names, recognised=meta.recognised)
         archive.keep_voices(interview_id, meta.voices, meta.names)
         archive.commit(interview)
         return interview

@@ -8,7 +8,10 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+if TYPE_CHECKING:
+    from .feeds import Episode
 
 MEDIA_SUFFIXES = frozenset(
     ".wav .mp3 .m4a .aac .flac .ogg .oga .opus .wma .mp4 .m4v .mkv .webm .mov .avi .mpg .mpeg".split())
@@ -21,6 +24,7 @@ class Source:
     kind: str  # "media" | "url" | "transcript"
     path: Path | None = None
     error: str | None = None  # the input itself is unusable: missing, unreadable
+    episode: Episode | None = None  # a podcast feed's item (ingest/feeds.py); `ref` is then its media URL
 
     @property
     def url(self) -> str:
@@ -41,31 +45,47 @@ def expand(inputs: Iterable[str]) -> list[Source]:
         if path.is_dir():
             sources.extend(_walk(path))
         elif path.exists():
-            sources.append(_file_source(path))
+            sources.append(file_source(path))
         else:
             sources.append(Source(ref=item, kind="media", path=path, error="no such file or folder"))
     return sources
 
 
 def _walk(folder: Path) -> Iterator[Source]:
+    yield from (file_source(p) for p in folder_files(folder))
+
+
+def folder_files(folder: Path) -> list[Path]:
+    """The files in `folder` (and the folders in it) that ingesting the folder takes, sorted."""
     found: list[Path] = []
     for root, dirs, files in os.walk(folder, onerror=None):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(Path(root) / f for f in files
-                     if not f.startswith(".") and Path(f).suffix.lower() in MEDIA_SUFFIXES | TRANSCRIPT_SUFFIXES)
-    # In a folder, a .json file is taken only if it is an onrecord export; other JSON is not ours.
-    yield from (_file_source(p) for p in sorted(found) if p.suffix.lower() != ".json" or _looks_exported(p))
+        found.extend(Path(root) / f for f in files if _supported_name(f))
+    return [p for p in sorted(found) if taken_from_folder(p)]
 
 
-def _looks_exported(path: Path) -> bool:
+def _supported_name(name: str) -> bool:
+    return not name.startswith(".") and Path(name).suffix.lower() in MEDIA_SUFFIXES | TRANSCRIPT_SUFFIXES
+
+
+def taken_from_folder(path: Path) -> bool:
+    """Whether a file found in a folder is one to ingest. In a folder, a .json file is taken only if it is an
+    onrecord export or a Podcasting 2.0 transcript; other JSON is not ours."""
+    if not _supported_name(path.name):
+        return False
+    return path.suffix.lower() != ".json" or _looks_like_transcript_json(path)
+
+
+def _looks_like_transcript_json(path: Path) -> bool:
     try:
         with open(path, "rb") as f:
-            return f.read(64).lstrip().startswith(b'{"interview"')
+            head = f.read(4096).lstrip()
     except OSError:
         return True  # let the ingest report the problem
+    return head.startswith(b'{"interview"') or (head.startswith(b"{") and b'"startTime"' in head)
 
 
-def _file_source(path: Path) -> Source:
+def file_source(path: Path) -> Source:
     kind = "transcript" if path.suffix.lower() in TRANSCRIPT_SUFFIXES else "media"
     if not path.is_file():
         return Source(ref=str(path), kind=kind, path=path, error="not a regular file")
@@ -75,14 +95,17 @@ def _file_source(path: Path) -> Source:
 
 
 def content_id(source: Source) -> str:
-    """Same bytes (or the same URL) -> the same interview id, wherever and whenever it is ingested.
+    """Same bytes (or the same URL, or the same feed episode) -> the same interview id, wherever and whenever it
+    is ingested.
     An onrecord JSON export keeps the id it was exported with, so moving it between archives is a no-op."""
     if source.path is not None and source.path.suffix.lower() == ".json":
         carried = _exported_id(source.path)
         if carried:
             return carried
     digest = hashlib.sha256()
-    if source.kind == "url":
+    if source.episode is not None:  # known before anything is downloaded, so a re-read feed skips it
+        digest.update(source.episode.identity.encode())
+    elif source.kind == "url":
         digest.update(b"url:" + source.url.encode())
     else:
         with open(source.path, "rb") as f:  # type: ignore[arg-type]

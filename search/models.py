@@ -54,6 +54,7 @@ class Interview:
     chunks: int
     created: str  # ISO-8601 UTC, when it was ingested
     date: str | None = None  # YYYY-MM-DD, when it was published/recorded if known
+    show: str | None = None  # the podcast (feed title) an episode came from
     # label -> the name a user gave it. Segments and chunks carry the name itself (what everyone shows and
     # filters by); the label ("Speaker 2", or a caption's voice tag) is kept here, to list, filter and undo by.
     names: dict[str, str] = field(default_factory=dict)
@@ -77,6 +78,7 @@ class Interview:
             "chunks": self.chunks,
             "created": self.created,
             "date": self.date,
+            "show": self.show,
             "names": dict(self.names),
             "recognised": dict(self.recognised),
         }
@@ -91,6 +93,7 @@ class Transcript:
     duration: float = 0.0
     date: str | None = None
     media: str | None = None
+    show: str | None = None
     segments: list[Segment] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # speakers named on the way in (voices recognised)
     recognised: dict[str, float] = field(default_factory=dict)

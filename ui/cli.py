@@ -105,67 +105,6 @@ def main(ctx: click.Context, archive: str | None, chroma_url: str | None) -> Non
     ctx.obj = {"archive": archive, "chroma_url": chroma_url}
 
 
-@main.command()
-@click.argument("sources", nargs=-1, required=True)
-@click.option("--title", help="Title for the interview (only with a single source).")
-@click.option("--whisper-model", help="Whisper model: tiny.en (default; English, bundled), base (any language; "
-              "the [multilingual] extra), or any faster-whisper name or path.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where Whisper and the embedder run.")
-@click.option("--compute-type", help="CTranslate2 compute type, e.g. int8, float16 (default: auto).")
-@click.option("--beam-size", type=click.IntRange(1, 20), help="Whisper beam size (default 5).")
-@click.option("--language", help="Spoken language code; detected when omitted.")
-@click.option("--no-diarize", "diarize", flag_value=False, default=None,
-              help="Do not tell speakers apart (faster; audio is then stored without speakers).")
-@click.option("--speakers", type=click.IntRange(1, 20), help="How many speakers the recordings have, if known.")
-@click.option("--embed-model", help="sentence-transformers model (default: the archive's).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per source, one per line.")
-@click.pass_context
-@handle_errors
-def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, language, diarize, speakers,
-           embed_model, as_json):
-    """Add media files, folders, URLs and transcripts (VTT, SRT, onrecord JSON) to the archive."""
-    from rich.console import Console
-
-    from ingest.diarize import diarizer_for
-    from ingest.fetch import DownloadLimits
-    from ingest.pipeline import Ingestor
-    from ingest.sources import expand
-    from ingest.transcribe import TranscribeOptions, WhisperTranscriber
-    from search.retrieval.embedder import embedder_for
-
-    from .progress import IngestProgress
-
-    settings = _settings(ctx, whisper_model=whisper_model, device=device, compute_type=compute_type,
-                         beam_size=beam_size, language=language, embed_model=embed_model, diarize=diarize,
-                         speakers=speakers)
-    found = expand(sources)
-    if title and len(found) != 1:
-        raise OnrecordError(f"--title needs exactly one source, got {len(found)}")
-    transcriber = WhisperTranscriber(TranscribeOptions.from_settings(settings))
-    if any(source.kind != "transcript" for source in found):
-        transcriber.check()  # a model that is not installed fails here, in one line, before anything is written
-    archive = _archive(settings, create=True)
-    console = Console(stderr=True)
-    failed = 0
-    with IngestProgress(console, len(found)) as progress:
-        ingestor = Ingestor(archive, transcriber, embedder_for(settings, archive.embed_model),
-                            progress=progress, title=title, diarizer=diarizer_for(settings), speakers=settings.speakers,
-                            limits=DownloadLimits.from_settings(settings))
-        for result in ingestor.run(found):
-            progress.source_done()
-            failed += result.status == "failed"
-            if as_json:
-                progress.echo(json.dumps(result.as_json(), ensure_ascii=False))
-            elif result.status == "failed":
-                progress.echo(f"error: {result.source}: {result.error}", err=True)
-            else:
-                length = format_timestamp(result.duration or 0, millis=False)
-                progress.echo(f"{result.status:8} {result.interview_id}  {result.title}  ({length})")
-                if result.notice:
-                    progress.echo(f"note: {result.source}: {result.notice}", err=True)
-    sys.exit(1 if failed else 0)
-
-
 @main.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_context
@@ -400,4 +339,5 @@ def migrate(ctx, as_json):
                    f"{done.changed} interview records rewritten")
 
 
+from . import commands_ingest  # noqa: E402,F401 - registers ingest on `main`
 from . import commands_read, commands_serve  # noqa: E402,F401 - register search, ask, summarize, ui, mcp and serve
