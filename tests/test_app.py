@@ -215,5 +215,5 @@ def test_an_archive_that_cannot_be_opened_is_one_sentence_on_every_page(app, tmp
     for page in (None, "search"):
         at = app(page, archive=tmp_path / "archive")
         assert [e.value for e in at.error] == [
-            f"archive {tmp_path / 'archive'} has schema 1, older than this onrecord's (2); run "
+            f"archive {tmp_path / 'archive'} has schema 1, older than this onrecord's (3); run "
             f"`onrecord --archive {tmp_path / 'archive'} migrate` to upgrade it in place (nothing is deleted)"]

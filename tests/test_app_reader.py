@@ -181,3 +181,25 @@ def test_an_empty_archive_says_what_to_do_next_on_every_reading_page(app, tmp_pa
         at = app(page, archive=tmp_path / "empty")
         assert "the archive is empty" in texts(at).lower() or "No interviews yet" in texts(at), page
         assert [link.proto.label for link in at.get("page_link")] == ["Add your first interview"], page
+
+
+def test_a_rerun_reuses_the_transcript_and_writes_no_export_until_asked(app, monkeypatch):
+    """The interview page reruns on every click: the transcript is read once per archive revision, and the five
+    export formats are written only when their download is clicked."""
+    from search import export as export_module
+    from search.store.archive import Archive
+
+    reads, written = [], []
+    real_segments, real_export = Archive.segments, export_module.export
+    monkeypatch.setattr(Archive, "segments", lambda self, i: reads.append(i.id) or real_segments(self, i))
+    monkeypatch.setattr(export_module, "export", lambda *a, **k: written.append(a[2]) or real_export(*a, **k))
+    at = app()
+    rockets = id_of(at, "rockets-interview")
+    at.query_params["id"] = rockets
+    at.switch_page("views/interview.py").run()
+    assert reads.count(rockets) == 1
+    for _ in range(3):
+        at.run()
+    assert reads.count(rockets) == 1 and not at.exception
+    assert {"Download SRT", "Download VTT", "Download TXT"} <= {b.proto.label for b in at.get("download_button")}
+    assert written == [], "no export is written while the page is only drawn"

@@ -129,6 +129,10 @@ def test_a_deep_link_cues_the_reader_which_follows_playback(page, app_url, sampl
     assert start <= 20 < following, "the linked moment's paragraph is highlighted"
     assert 19.5 <= _media_time(page) <= 21 and not any(_playing(page)), "cued there, silent until pressed"
     page.screenshot(path=OUTPUT / "reader-deep-link.png")
+    src = page.evaluate("() => document.querySelector('audio').currentSrc")
+    assert src.startswith(f"{app_url}/api/media/"), "the app's own route streams it, not a copy in memory"
+    part = page.request.get(src, headers={"Range": "bytes=100-199"})
+    assert part.status == 206 and len(part.body()) == 100
 
     page.evaluate("() => document.querySelector('audio').play()")  # the user presses the player's play
     page.wait_for_timeout(3000)

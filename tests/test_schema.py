@@ -26,7 +26,7 @@ def test_an_older_archive_is_refused_with_the_command_that_upgrades_it(tmp_path)
     for command in (["list"], ["search", "water"], ["ingest", str(SAMPLES / "transcripts" / "chess-podcast.srt")]):
         done = run_cli("--archive", str(archive), *command)
         assert done.returncode == 1 and "Traceback" not in done.stderr
-        assert done.stderr.strip() == (f"error: archive {archive} has schema 1, older than this onrecord's (2); "
+        assert done.stderr.strip() == (f"error: archive {archive} has schema 1, older than this onrecord's (3); "
                                        f"run `onrecord --archive {archive} migrate` to upgrade it in place "
                                        f"(nothing is deleted)")
 
@@ -34,8 +34,8 @@ def test_an_older_archive_is_refused_with_the_command_that_upgrades_it(tmp_path)
 def test_migrate_keeps_everything_and_makes_media_portable(tmp_path):
     archive = _old_archive(tmp_path)
     done = run_cli("--archive", str(archive), "migrate", "--json", env={"ONRECORD_MEDIA_DIR": OLD_MEDIA_DIR})
-    assert json.loads(done.stdout) == {"archive": str(archive), "from_schema": 1, "to_schema": 2,
-                                       "records_changed": 1}
+    assert json.loads(done.stdout) == {"archive": str(archive), "from_schema": 1, "to_schema": 3,
+                                       "records_changed": 3}
     again = run_cli("--archive", str(archive), "migrate", "--json")
     assert json.loads(again.stdout)["records_changed"] == 0
     # Another machine mounts the media folder elsewhere: it finds the recording under its own path.

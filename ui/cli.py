@@ -336,7 +336,7 @@ def migrate(ctx, as_json):
         click.echo(f"{archive.location} is up to date (schema {done.to_schema})")
     else:
         click.echo(f"{archive.location}: schema {done.from_schema} -> {done.to_schema}, "
-                   f"{done.changed} interview records rewritten")
+                   f"{done.changed} records rewritten")
 
 
 from . import commands_ingest  # noqa: E402,F401 - registers ingest on `main`

@@ -146,7 +146,7 @@ def ui(ctx, port, host, open_browser, as_json):
     if not is_loopback(host) and not settings.app_password:
         raise OnrecordError(f"the app would listen on {host}, beyond this machine, with no password: set "
                             "ONRECORD_APP_PASSWORD (every visitor enters it), or keep --host 127.0.0.1")
-    app = Path(__file__).resolve().parent / "app" / "main.py"
+    app = Path(__file__).resolve().parent / "app" / "serve.py"  # main.py's pages, and local media by URL
     # Headless: Streamlit then neither asks for an e-mail address on first run nor opens a browser itself;
     # minimal toolbar: no "Deploy" button or developer menu, which mean nothing to our users.
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host,

@@ -5,12 +5,11 @@ are a question that another speaker answers next, the hit is the answer, with th
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..store.archive import PAGE_SIZE, Archive, page_id
+from ..store.archive import PAGE_SIZE, Archive, page_id, page_segments
 from ..links import deep_link
 from ..models import Hit, Interview, Segment, segment_from_json
 from .query import Query
@@ -90,10 +89,9 @@ def _load_segments(archive: Archive, candidates: list[Candidate]) -> dict[tuple[
     segments = {}
     for doc, meta in zip(got["documents"], got["metadatas"]):
         iid, base = meta["interview_id"], meta["page"] * PAGE_SIZE
-        page = json.loads(doc)
-        for n in wanted[iid]:
-            if base <= n < base + len(page):  # only the segments a hit needs become objects
-                segments[(iid, n)] = segment_from_json(page[n - base])
+        here = [n - base for n in wanted[iid] if base <= n < base + PAGE_SIZE]
+        for n, data in page_segments(doc, meta, here).items():  # only the segments a hit needs are decoded
+            segments[(iid, base + n)] = segment_from_json(data)
     return segments
 
 

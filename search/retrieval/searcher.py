@@ -16,6 +16,7 @@ from ..store.archive import Archive
 from .embedder import Embedder
 from ..errors import OnrecordError
 from .hits import Candidate, narrow
+from ..iterutil import batched
 from ..models import Hit, Interview
 from .segments import SegmentStore
 from .query import MODES, Filters, Query, day_bound, expand_fuzzy, parse_query
@@ -24,7 +25,8 @@ from .text import contains_phrase, normalized, stem_language, stopwords, terms, 
 CANDIDATES = 50  # keyword candidates, before fusion
 DENSE_CANDIDATES = 30  # nearest chunks, before fusion
 RECHECK_SECONDS = 0.5  # how stale the view of which interviews are committed may get
-PHRASE_POOL = 1000  # keyword candidates checked for an exact phrase
+PHRASE_POOL = 1000  # keyword candidates checked for an exact phrase, best first, until CANDIDATES hold it
+PHRASE_BATCH = 64  # chunk texts read at a time while checking for an exact phrase
 FUZZY_POOL = 20  # candidates checked for each sounds-alike word pair
 RRF_K = 60
 # A passage found by meaning alone (it shares no word with the query) is a hit only this close to it (cosine),
@@ -90,7 +92,7 @@ class Searcher:
         ranked: list[dict[str, float]] = []
         vector, weak = None, set()
         if mode != "semantic":
-            ranked.append(self._keyword(query, scope))
+            ranked.append(self._keyword(query, scope, read))
         if mode != "keyword":
             vector = self.embedder.embed([query.text])[0]
             matched = ranked[0] if ranked else {}
@@ -98,11 +100,10 @@ class Searcher:
             weak = {cid for cid, sim in near.items() if sim < WEAK_BELOW and cid not in matched}
             ranked.append({cid: sim for cid, sim in near.items() if sim >= DENSE_FLOOR or cid in matched})
         scores = ranked[0] if len(ranked) == 1 else _fuse(ranked)
+        best = sorted(scores, key=lambda cid: (cid in weak, -scores[cid]))
         if query.phrases and vector is not None:  # "an exact phrase" is required in every mode, not only keyword
-            texts = {cid: doc for cid, (doc, _) in read.items()} | self._texts([c for c in scores if c not in read])
-            scores = {cid: s for cid, s in scores.items()
-                      if all(contains_phrase(texts.get(cid, ""), p) for p in query.phrases)}
-        best = sorted(scores, key=lambda cid: (cid in weak, -scores[cid]))[: max(1, limit)]
+            best = self._holding(best, query.phrases, max(1, limit), read)
+        best = best[: max(1, limit)]
         candidates = self._candidates(best, scores, read, weak)
         return narrow(self.archive, candidates, query, interviews, vector, self.embedder, speakers=scope.speakers)
 
@@ -212,7 +213,7 @@ class Searcher:
 
     # -- retrievers ------------------------------------------------------------------------------
 
-    def _keyword(self, query: Query, scope: _Scope) -> dict[str, float]:
+    def _keyword(self, query: Query, scope: _Scope, read: dict) -> dict[str, float]:
         index = self.keyword_index()
         expand_fuzzy(query, index.vocabulary, index.sounds, index.stem_of)
         query.weights = {t: index.idf(t) for t in query.all_terms}  # hits are narrowed to the rarer words
@@ -220,14 +221,12 @@ class Searcher:
         scores = np.where(mask, index.scores(sorted(query.all_terms)), 0.0)
         found = self._top(index, scores, PHRASE_POOL if query.phrases else CANDIDATES)
         if query.phrases:
-            texts = self._texts(list(found))
-            found = {cid: s for cid, s in found.items() if all(contains_phrase(texts[cid], p) for p in query.phrases)}
+            ordered = sorted(found, key=lambda cid: -found[cid])
+            found = {cid: found[cid] for cid in self._holding(ordered, query.phrases, CANDIDATES, read)}
         for phrase in query.fuzzy_phrases:
             pool = self._top(index, np.where(mask, index.scores(terms(phrase, query.languages)), 0.0), FUZZY_POOL)
-            texts = self._texts(list(pool))
-            for cid, score in pool.items():
-                if contains_phrase(texts[cid], phrase):
-                    found[cid] = max(found.get(cid, 0.0), score)
+            for cid in self._holding(list(pool), [phrase], None, read):
+                found[cid] = max(found.get(cid, 0.0), pool[cid])
         return dict(sorted(found.items(), key=lambda kv: -kv[1])[:CANDIDATES])
 
     @staticmethod
@@ -238,11 +237,24 @@ class Searcher:
         top = np.argpartition(-scores, k - 1)[:k]
         return {index.chunk_id(int(i)): float(scores[i]) for i in top}
 
-    def _texts(self, chunk_ids: list[str]) -> dict[str, str]:
-        if not chunk_ids:
-            return {}
-        got = self._chunks.get(ids=chunk_ids, include=["documents"])
-        return dict(zip(got["ids"], got["documents"]))
+    def _holding(self, ordered: list[str], phrases: list[str], want: int | None, read: dict) -> list[str]:
+        """The chunks of `ordered` whose text holds every phrase, in that order, up to `want` of them. Texts are
+        read PHRASE_BATCH at a time, best first, and only until `want` are found: a common phrase costs one small
+        read, not PHRASE_POOL texts. What is read is kept in `read`, for the hits."""
+        kept = []
+        for batch in batched(ordered, PHRASE_BATCH):
+            self._texts(batch, read)
+            kept += [cid for cid in batch if cid in read and all(contains_phrase(read[cid][0], p) for p in phrases)]
+            if want is not None and len(kept) >= want:
+                return kept[:want]
+        return kept
+
+    def _texts(self, chunk_ids, read: dict) -> None:
+        """Read the texts and metadata of the chunks not yet in `read` into it."""
+        missing = [cid for cid in chunk_ids if cid not in read]
+        if missing:
+            got = self._chunks.get(ids=missing, include=["documents", "metadatas"])
+            read.update({cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])})
 
     def _dense(self, vector, scope: _Scope, read: dict) -> dict[str, float]:
         """Nearest chunks (a few spare, since staged chunks of unfinished interviews are dropped). Their texts
@@ -258,10 +270,7 @@ class Searcher:
 
     def _candidates(self, chunk_ids: list[str], scores: dict[str, float], read: dict,
                     weak: set[str]) -> list[Candidate]:
-        missing = [cid for cid in chunk_ids if cid not in read]
-        if missing:
-            got = self._chunks.get(ids=missing, include=["documents", "metadatas"])
-            read.update({cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])})
+        self._texts(chunk_ids, read)
         return [Candidate(cid, read[cid][0], read[cid][1], round(scores[cid], 4), cid in weak)
                 for cid in chunk_ids if cid in read]
 

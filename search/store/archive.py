@@ -4,7 +4,9 @@ Collections
 - ``onrecord-meta``: one record holding the schema version and the embedding model in use.
 - ``onrecord-interviews``: one record per *complete* interview; its document is the interview's JSON.
   Writing this record is the commit point: readers only ever see interviews listed here.
-- ``onrecord-transcripts``: the segments (with word timings), in pages of PAGE_SIZE segments.
+- ``onrecord-transcripts``: the segments (with word timings), in pages of PAGE_SIZE segments. A page's document is
+  a JSON array of its segments; its metadata ``sizes`` lists each segment's length there, so a reader that needs a
+  few segments (a hit) decodes only those (see page_record and page_segments).
 - ``onrecord-summaries``: topic summaries (JSON), stamped with what they were made from, reused until stale.
 - ``onrecord-chunks-<digest>-<n>``: retrieval chunks with their embeddings. The meta record names the
   active one; `reindex` builds a new one beside it and then switches, so a crash mid-reindex loses nothing.
@@ -18,6 +20,7 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 import re
 import shutil
@@ -34,7 +37,8 @@ from ..models import Chunk, Interview, Segment, segment_from_json, segment_to_js
 
 # 1: the first release. 2: media files under the media folder are stored relative to it ("media:NAME"), so
 # machines that mount one shared media folder at different paths all find them (see search/migrate.py).
-SCHEMA_VERSION = 2
+# 3: transcript pages record each segment's size, so a hit decodes its own few segments, not a whole page.
+SCHEMA_VERSION = 3
 MEDIA_PREFIX = "media:"
 PAGE_SIZE = 200
 _META, _INTERVIEWS, _TRANSCRIPTS = "onrecord-meta", "onrecord-interviews", "onrecord-transcripts"
@@ -310,10 +314,15 @@ class Archive:
     def stage_pages(self, interview_id: str, first_page: int, pages: Sequence[Sequence[Segment]]) -> None:
         self.ensure_space()
         self._claims.renew(interview_id)
+        self._put_pages(interview_id, first_page, pages)
+
+    def _put_pages(self, interview_id: str, first_page: int, pages: Sequence[Sequence[Segment]]) -> None:
+        records = [page_record([segment_to_json(s) for s in page]) for page in pages]
         self.transcripts.upsert(
             ids=[page_id(interview_id, first_page + n) for n in range(len(pages))],
-            documents=[json.dumps([segment_to_json(s) for s in page], ensure_ascii=False) for page in pages],
-            metadatas=[{"interview_id": interview_id, "page": first_page + n} for n in range(len(pages))],
+            documents=[doc for doc, _ in records],
+            metadatas=[{"interview_id": interview_id, "page": first_page + n, "sizes": sizes}
+                       for n, (_, sizes) in enumerate(records)],
             embeddings=[_NO_VECTOR] * len(pages),
         )
 
@@ -384,15 +393,18 @@ class Archive:
         self.ensure_space()
         pages = -(-interview.segments // PAGE_SIZE)
         for ids in batched(range(pages), 50):
-            got = self.transcripts.get(ids=[page_id(interview.id, p) for p in ids], include=["documents"])
-            changed = {pid: page for pid, page in zip(got["ids"], map(json.loads, got["documents"]))
+            got = self.transcripts.get(ids=[page_id(interview.id, p) for p in ids], include=["documents", "metadatas"])
+            changed = {pid: (page, meta) for pid, page, meta in zip(got["ids"], map(json.loads, got["documents"]),
+                                                                     got["metadatas"])
                        if any(s.get("speaker") == old for s in page)}
-            for page in changed.values():
+            for page, _ in changed.values():
                 for s in page:
                     s["speaker"] = new if s.get("speaker") == old else s.get("speaker")
             if changed:
+                records = [(page_record(page), meta) for page, meta in changed.values()]
                 self.transcripts.update(ids=list(changed), embeddings=[_NO_VECTOR] * len(changed),
-                                        documents=[json.dumps(p, ensure_ascii=False) for p in changed.values()])
+                                        documents=[doc for (doc, _), _ in records],
+                                        metadatas=[meta | {"sizes": sizes} for (_, sizes), meta in records])
         if self.chunks_collection_name:
             self._rename_in_chunks(interview.id, old, new)
         self.summaries.delete(where={"interview_id": interview.id})
@@ -447,12 +459,7 @@ class Archive:
         self.ensure_space()
         pages = list(iter_pages(segments))
         for first in range(0, len(pages), 10):
-            group = pages[first:first + 10]
-            self.transcripts.upsert(
-                ids=[page_id(interview.id, first + n) for n in range(len(group))],
-                documents=[json.dumps([segment_to_json(s) for s in page], ensure_ascii=False) for page in group],
-                metadatas=[{"interview_id": interview.id, "page": first + n} for n in range(len(group))],
-                embeddings=[_NO_VECTOR] * len(group))
+            self._put_pages(interview.id, first, pages[first:first + 10])
         if self.chunks_collection_name:
             chunks = self.chunks()
             got = chunks.get(where={"interview_id": interview.id}, include=["metadatas", "documents", "embeddings"])
@@ -526,6 +533,27 @@ def interview_from_doc(doc: str) -> Interview:
 
 def _title_words(text: str) -> set[str]:
     return set(re.findall(r"\w+", text.casefold()))
+
+
+def page_record(segments: Sequence[dict]) -> tuple[str, str]:
+    """A transcript page as stored: its document, a JSON array of the segments (as segment_to_json gives them),
+    and its `sizes`, each segment's length in that document, comma-separated (one short string, not a list
+    Chroma would index element by element)."""
+    parts = [json.dumps(s, ensure_ascii=False) for s in segments]
+    return "[" + ",".join(parts) + "]", ",".join(str(len(p)) for p in parts)
+
+
+def page_segments(doc: str, meta: dict, wanted: Iterable[int]) -> dict[int, dict]:
+    """The segments at positions `wanted` of a stored page (those it has), decoding only them: the work is
+    bounded by what is asked for, not by the page. A page without `sizes` (one rewritten mid-migration by an
+    older writer) is decoded whole."""
+    sizes = meta.get("sizes")
+    if sizes is None:
+        page = json.loads(doc)
+        return {n: page[n] for n in wanted if 0 <= n < len(page)}
+    lengths = [int(size) for size in sizes.split(",")] if sizes else []
+    starts = list(itertools.accumulate((size + 1 for size in lengths[:-1]), initial=1))
+    return {n: json.loads(doc[starts[n]:starts[n] + lengths[n]]) for n in wanted if 0 <= n < len(lengths)}
 
 
 def iter_pages(segments: Iterable[Segment]) -> Iterator[list[Segment]]:

@@ -109,6 +109,19 @@ def jobs():
     return JobBoard(archive(), settings(), searcher().current_embedder, added=searcher().mark_stale)
 
 
+def transcript(interview_id: str) -> tuple:
+    """An interview's segments, read once per archive revision and shared by every session: the interview page
+    reruns on every click, and must not re-read and re-decode a 3-hour transcript each time. A rename, a new
+    diarization or an edit commits a new revision, and so a fresh read."""
+    return _transcript(interview_id, archive().revision())
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _transcript(interview_id: str, revision: tuple) -> tuple:
+    store = archive()
+    return tuple(store.segments(store.get(interview_id)))
+
+
 def interviews() -> dict:
     """Committed interviews, fresh on every run (another process may have added some)."""
     return searcher().interviews()

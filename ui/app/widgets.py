@@ -13,6 +13,7 @@ import streamlit as st
 
 from search.models import Interview, Quote
 from search.timefmt import format_timestamp
+from ui.app import media as served
 
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".mpg", ".mpeg"}
 
@@ -43,11 +44,22 @@ def player(interview: Interview, start: float = 0.0, end: float | None = None, *
         return
     start_time, end_time = int(start), (int(end) + 1 if end is not None else None)
     suffix = Path(media.split("?")[0]).suffix.lower()
+    source = media_source(media)
     if player_kind(interview) == "embed" or suffix in VIDEO_SUFFIXES:
-        st.video(media, start_time=start_time, end_time=end_time, autoplay=autoplay)
+        st.video(source, start_time=start_time, end_time=end_time, autoplay=autoplay)
     else:
         fmt = mimetypes.guess_type(media)[0] or "audio/mpeg"
-        st.audio(media, format=fmt, start_time=start_time, end_time=end_time, autoplay=autoplay)
+        st.audio(source, format=fmt, start_time=start_time, end_time=end_time, autoplay=autoplay)
+
+
+def media_source(media: str) -> str:
+    """What the player loads: a URL as it is; a local file by a URL of the app's own server, which the browser
+    reads a range at a time (ui/app/media.py). Only where that server is not running (main.py run on its own,
+    AppTest) does the file go to st.audio/st.video, which read it whole."""
+    if media.startswith(("http://", "https://")) or not served.mounted():
+        return media
+    origin = served.origin_of(st.context.url)
+    return served.url(media, origin) if origin else media
 
 
 @dataclass(frozen=True, slots=True)

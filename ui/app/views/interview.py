@@ -149,7 +149,7 @@ st.session_state["interview_id"] = chosen
 interview = interviews[chosen]
 kind = player_kind(interview)
 header(interview)
-segments = list(resources.archive().segments(interview))
+segments = resources.transcript(interview.id)  # read once per archive revision, not on every run
 
 left, right = st.columns([3, 2], gap="large")
 with left:
