@@ -31,6 +31,7 @@ from .language import detect_language
 from .metadata import OPENING_SECONDS, clean_title, date_in_name, opening_date
 from .sources import Source, content_id
 from .transcribe import Transcriber
+from .writer import BackgroundWriter
 
 EMBED_BATCH = 64
 MAX_TRANSCRIPT_BYTES = 64 * 2**20
@@ -251,17 +252,15 @@ class Ingestor:
         if not archive.embed_model:
             archive.set_embed_model(self.embedder.name)
         stats = _Stats()
-        recorded = self._record_pages(interview_id, segments, stats)
-        chunks = chunk_segments(recorded, self.embedder.count_tokens, self.embedder.max_tokens)
-        for batch in batched(chunks, EMBED_BATCH):
-            archive.stage_chunks(interview_id, batch, self.embedder.embed([c.text for c in batch]), day=day)
-            stats.chunks += len(batch)
         try:
+            with BackgroundWriter() as writer:
+                self._stage_all(interview_id, segments, stats, day, writer)
+                writer.drain()
             before_commit()
             if not stats.segments:
                 raise MediaError("no speech found" if kind != "transcript" else "no cues found")
-        except MediaError:
-            archive.discard_staged(interview_id)  # what was staged will never be committed
+        except Exception:
+            self._discard_quietly(interview_id)  # what was staged will never be committed
             raise
         interview = Interview(
             id=interview_id, title=meta.title, source=source.ref, kind=kind, media=meta.media,
@@ -272,7 +271,25 @@ class Ingestor:
         archive.commit(interview)
         return interview
 
-    def _record_pages(self, interview_id: str, segments: Iterator[Segment], stats: _Stats) -> Iterator[Segment]:
+    def _stage_all(self, interview_id: str, segments: Iterator[Segment], stats: _Stats, day: int,
+                   writer: BackgroundWriter) -> None:
+        """Pages and chunks, staged on the writer's thread while the next batch is chunked and embedded here."""
+        recorded = self._record_pages(interview_id, segments, stats, writer)
+        chunks = chunk_segments(recorded, self.embedder.count_tokens, self.embedder.max_tokens)
+        for batch in batched(chunks, EMBED_BATCH):
+            vectors = self.embedder.embed([c.text for c in batch])
+            writer.submit(self.archive.stage_chunks, interview_id, batch, vectors, day=day)
+            stats.chunks += len(batch)
+
+    def _discard_quietly(self, interview_id: str) -> None:
+        """Drop what a failed ingest staged; if the archive itself failed, the next run drops it instead."""
+        try:
+            self.archive.discard_staged(interview_id)
+        except OnrecordError:
+            pass
+
+    def _record_pages(self, interview_id: str, segments: Iterator[Segment], stats: _Stats,
+                      writer: BackgroundWriter) -> Iterator[Segment]:
         """Pass segments through while staging them, PAGES_PER_WRITE pages at a time, and reporting progress."""
         page: list[Segment] = []
         pages: list[list[Segment]] = []
@@ -286,16 +303,16 @@ class Ingestor:
                 pages.append(page)
                 page = []
                 if len(pages) == PAGES_PER_WRITE:
-                    self._stage(interview_id, pages, stats)
+                    self._stage(interview_id, pages, stats, writer)
                     pages = []
             self.progress.advanced(segment.end)
             yield segment
-        self._stage(interview_id, pages + [page] if page else pages, stats)
+        self._stage(interview_id, pages + [page] if page else pages, stats, writer)
 
-    def _stage(self, interview_id: str, pages: list[list[Segment]], stats: _Stats) -> None:
+    def _stage(self, interview_id: str, pages: list[list[Segment]], stats: _Stats, writer: BackgroundWriter) -> None:
         if pages:
             staged = stats.segments - sum(len(p) for p in pages)  # segments in the pages written before these
-            self.archive.stage_pages(interview_id, staged // PAGE_SIZE, pages)
+            writer.submit(self.archive.stage_pages, interview_id, staged // PAGE_SIZE, pages)
 
 
 def _dated_by_opening(segments: Iterator[Segment], meta: Transcript) -> Iterator[Segment]:

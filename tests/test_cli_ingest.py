@@ -214,3 +214,19 @@ def test_title_delete_and_unknown_ids(tmp_path):
     assert json.loads(run_cli("list", "--json").stdout) == []
     again = json_lines(run_cli("ingest", str(vtt), "--json").stdout)[0]
     assert again["status"] == "added" and again["interview_id"] == added["interview_id"]
+
+
+def test_the_int8_minilm_is_a_model_of_its_own(tmp_path):
+    """`all-MiniLM-L6-v2-int8` (the bundled MiniLM quantized to int8 on first use) indexes an archive of its own:
+    queries are embedded with it, and the full-precision model cannot add to that archive."""
+    archive = str(tmp_path / "int8")
+    done = run_cli("--archive", archive, "ingest", str(SAMPLES / "transcripts" / "gardening.vtt"),
+                   "--embed-model", "all-MiniLM-L6-v2-int8", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "WARNING" not in done.stderr, "quantizing says nothing a user could act on"
+    hits = json.loads(run_cli("--archive", archive, "search", "raised beds on a roof", "--mode", "semantic",
+                              "--json").stdout)
+    assert hits and all(h["title"] == "gardening" for h in hits)
+    mixed = run_cli("--archive", archive, "ingest", str(SAMPLES / "transcripts" / "chess-podcast.srt"),
+                    "--embed-model", "all-MiniLM-L6-v2")
+    assert mixed.returncode == 1 and "indexed with 'all-MiniLM-L6-v2-int8'" in mixed.stderr

@@ -358,3 +358,52 @@ def test_a_full_disk_stops_writes_cleanly_and_a_rerun_completes(tmp_path):
     after = {i["title"]: i for i in json.loads(steps["after"])}
     assert set(after) == {"gardening", "big", "chess-podcast"} and after["big"]["segments"] == 20_000
     assert "Traceback" not in done.stderr
+
+
+FAILING_WRITER = """
+import sys, threading
+import ingest.pipeline
+from search.errors import OnrecordError
+from search.store.archive import Archive
+from ui.cli import main
+
+ingest.pipeline.EMBED_BATCH = 4  # several chunk writes per interview: the third, mid-interview, fails
+stage_chunks, writes = Archive.stage_chunks, []
+
+def failing(self, *args, **kwargs):
+    writes.append(threading.current_thread().name)
+    if len(writes) == 3:
+        raise OnrecordError(f"archive {self.location}: the chunk store broke")
+    return stage_chunks(self, *args, **kwargs)
+
+Archive.stage_chunks = failing
+try:
+    main(sys.argv[1:])
+finally:
+    print("writes on", sorted(set(writes)), file=sys.stderr)
+"""
+
+
+def test_a_write_failing_on_the_writer_thread_leaves_nothing_and_says_one_line(tmp_path):
+    """Chunks are stored on a background thread while the next batch is embedded: a write that fails there
+    must still stop that interview with one line, leave none of it staged or committed, and not stop the
+    next source."""
+    broken = _vtt(tmp_path / "harbours.vtt", 200, "harbours")
+    archive = tmp_path / "archive"
+    done = subprocess.run([sys.executable, "-c", FAILING_WRITER, "--archive", str(archive), "ingest", str(broken),
+                           str(SAMPLES / "transcripts" / "gardening.vtt")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 1, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {broken}: archive {archive}: the chunk store broke"], done.stderr
+    assert "Traceback" not in done.stderr
+    assert "writes on ['onrecord-writer']" in done.stderr, "chunks are written on the writer's thread"
+    from search.config import Settings
+    from search.store import open_archive
+
+    a = open_archive(Settings(archive=archive))
+    assert [i.title for i in a.list()] == ["gardening"], "the failed interview is not committed"
+    kept = a.list()[0].id
+    leftovers = {m["interview_id"] for m in a.transcripts.get(include=["metadatas"])["metadatas"]}
+    leftovers |= {m["interview_id"] for m in a.chunks().get(include=["metadatas"])["metadatas"]}
+    assert leftovers == {kept}, "nothing of the failed interview stays staged"
