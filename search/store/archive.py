@@ -39,6 +39,9 @@ from ..models import Chunk, Interview, Segment, segment_from_json, segment_to_js
 # machines that mount one shared media folder at different paths all find them (see search/migrate.py).
 # 3: transcript pages record each segment's size, so a hit decodes its own few segments, not a whole page.
 SCHEMA_VERSION = 3
+# Schema 2 differs only in speed (its pages are decoded whole), so it is opened as it is: a user upgrading onrecord
+# is never stopped, and `onrecord migrate` adds the sizes when they like (about 20 pages a second).
+READABLE_FROM = 2
 MEDIA_PREFIX = "media:"
 PAGE_SIZE = 200
 _META, _INTERVIEWS, _TRANSCRIPTS = "onrecord-meta", "onrecord-interviews", "onrecord-transcripts"
@@ -145,7 +148,7 @@ class Archive:
             raise OnrecordError(
                 f"archive {self.location} has schema {self.schema}, newer than this onrecord "
                 f"understands ({SCHEMA_VERSION}); upgrade onrecord (pip install -U onrecord)")
-        elif self.schema < SCHEMA_VERSION and not upgrading:
+        elif self.schema < READABLE_FROM and not upgrading:
             raise OnrecordError(
                 f"archive {self.location} has schema {self.schema}, older than this onrecord's ({SCHEMA_VERSION}); "
                 f"run `onrecord --archive {self.location} migrate` to upgrade it in place (nothing is deleted)")
