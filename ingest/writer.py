@@ -42,7 +42,9 @@ class BackgroundWriter:
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> None:
-        self.close(cancel=exc_type is not None)
+        # A failure drops the queued writes (they are discarded anyway); Ctrl-C lets the few queued finish, so an
+        # interrupted ingest leaves whole staged writes for the next run to resume or clear.
+        self.close(cancel=exc_type is not None and issubclass(exc_type, Exception))
 
     def _raise_failure(self) -> None:
         if self._error is not None:

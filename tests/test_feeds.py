@@ -197,7 +197,7 @@ def test_a_watched_folder_takes_each_file_once_it_is_complete_and_ctrl_c_exits_c
         assert len(lines) == 3 and all(line.startswith("added") for line in lines), lines
     finally:
         watcher.send_signal(signal.SIGINT)
-        _, stderr = watcher.communicate(timeout=30)
+        _, stderr = watcher.communicate(timeout=90)
     assert watcher.returncode == 0, stderr
     assert "Traceback" not in stderr and "stopped watching" in stderr
 
