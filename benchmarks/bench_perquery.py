@@ -31,11 +31,10 @@ import subprocess
 import sys
 import time
 import wave
-from contextlib import contextmanager
 from pathlib import Path
 
-from bench_app import CHROMIUM_ARGS, _wait_healthy  # noqa: E402 - benchmarks/ is on sys.path
-from bench_reader import free_port
+from bench_app import CHROMIUM_ARGS  # noqa: E402 - benchmarks/ is on sys.path
+from bench_reader import app_process
 from common import OUT, ROOT, chromium, configure_environment, load_jsonl
 
 DEFAULT_ARCHIVE = OUT / "corpus-archive"
@@ -197,25 +196,10 @@ def _proc(pid: int) -> dict:
             "rss_kb": int(status["VmRSS"].split()[0])}
 
 
-@contextmanager
-def app(root: Path, archive: Path, log: Path):
-    port = free_port()
-    with log.open("w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "ui", "--archive", str(archive), "ui", "--port", str(port)],
-                                  cwd=root, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            _wait_healthy(url)
-            yield url, server.pid
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
-
 def open_reader(root: Path, archive: Path, interview_id: str, label: str) -> dict:
     from playwright.sync_api import sync_playwright
 
-    with app(root, archive, OUT / f"bench_perquery-{label}-server.log") as (url, pid), sync_playwright() as p:
+    with app_process(root, archive, OUT / f"bench_perquery-{label}-server.log") as (url, pid), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.set_default_timeout(300_000)

@@ -123,6 +123,13 @@ def check_app_root(app_root: Path) -> str:
 @contextmanager
 def app_server(app_root: Path, archive: Path, log: Path):
     """`onrecord ui` of the checkout at app_root on a free port; its URL once healthy."""
+    with app_process(app_root, archive, log) as (url, _):
+        yield url
+
+
+@contextmanager
+def app_process(app_root: Path, archive: Path, log: Path):
+    """As app_server, yielding the URL and the server's pid (to read its memory)."""
     port = free_port()
     with log.open("w") as out:
         server = subprocess.Popen([sys.executable, "-m", "ui", "--archive", str(archive), "ui", "--port", str(port)],
@@ -130,7 +137,7 @@ def app_server(app_root: Path, archive: Path, log: Path):
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_healthy(url)
-            yield url
+            yield url, server.pid
         finally:
             server.terminate()
             server.wait(timeout=30)
