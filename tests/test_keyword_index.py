@@ -141,3 +141,15 @@ class _Counting:
 def _by_chunk(index, terms: list[str]) -> dict[str, float]:
     scores = index.scores(terms)
     return {index.chunk_id(int(n)): float(scores[n]) for n in np.flatnonzero(scores)}
+
+
+def test_an_index_cached_in_the_old_layout_is_removed_and_the_new_one_works(archive, tmp_path):
+    _add(archive, 0, 30, topic="zeppelin")
+    reader = _searcher(archive, tmp_path)
+    old = reader._cache_folder("x").parent  # keyword/<archive key>/, where one whole index used to live
+    (old / "bm25").mkdir(parents=True)
+    (old / "bm25" / "params.index.json").write_text("{}")
+    (old / "meta.json").write_text("{}")
+    (old / "arrays.npz").write_bytes(b"")
+    assert _by_chunk(_searcher(archive, tmp_path).keyword_index(), ["zeppelin"])
+    assert sorted(p.name for p in old.iterdir()) == [archive.chunks().name]

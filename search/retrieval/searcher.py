@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -170,6 +171,7 @@ class Searcher:
         if self.cache_dir is None:
             return None
         key = hashlib.sha256(self.archive.location.encode()).hexdigest()[:16]
+        _drop_old_layout(self.cache_dir / "keyword" / key)
         return self.cache_dir / "keyword" / key / collection
 
     # -- filters ---------------------------------------------------------------------------------
@@ -303,3 +305,11 @@ def _fuse(rankings: list[dict[str, float]]) -> dict[str, float]:
         for rank, cid in enumerate(sorted(scores, key=lambda c: -scores[c])):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
     return fused
+
+
+def _drop_old_layout(folder: Path) -> None:
+    """Before segments, onrecord cached one whole index per archive right in this folder; nothing reads it now."""
+    if (folder / "meta.json").exists():
+        for name in ("meta.json", "arrays.npz"):
+            (folder / name).unlink(missing_ok=True)
+        shutil.rmtree(folder / "bm25", ignore_errors=True)
