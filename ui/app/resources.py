@@ -122,6 +122,18 @@ def _transcript(interview_id: str, revision: tuple) -> tuple:
     return tuple(store.segments(store.get(interview_id)))
 
 
+def reader_paragraphs(interview_id: str) -> list[dict]:
+    """The reader's data for an interview, built once per archive revision like the transcript it comes from."""
+    return _reader_paragraphs(interview_id, archive().revision())
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _reader_paragraphs(interview_id: str, revision: tuple) -> list[dict]:
+    from ui.app.reader import paragraph_data
+
+    return paragraph_data(list(_transcript(interview_id, revision)))
+
+
 def interviews() -> dict:
     """Committed interviews, fresh on every run (another process may have added some)."""
     return searcher().interviews()

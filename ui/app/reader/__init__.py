@@ -61,15 +61,16 @@ class Clicked:
     speaker: str | None = None
 
 
-def reader(interview: Interview, segments: list[Segment], *, cue: float | None, seek: Seek | None,
+def reader(interview: Interview, paras: list[dict], *, cue: float | None, seek: Seek | None,
            player: str | None) -> Clicked:
     """Draw the reader. `cue`: the moment a deep link names (its paragraph highlighted and in view).
     `player`: "element" when the player above is an <audio>/<video> the reader drives itself, "embed" when it
     cannot (YouTube): then a click comes back as `Clicked.seconds`, for the page to redraw its player there;
-    None for a transcript without a recording. A click on a speaker's name comes back as `Clicked.speaker`."""
+    None for a transcript without a recording. A click on a speaker's name comes back as `Clicked.speaker`.
+    `paras`: the transcript as `paragraph_data` shapes it, built once per revision (resources.py)."""
     data = {
         "id": interview.id,
-        "paras": [_paragraph(p) for p in paragraphs(segments)],
+        "paras": paras,
         "cue": cue,
         "seek": {"t": seek.seconds, "play": seek.play, "n": seek.nonce} if seek else None,
         "player": PLAYER_KEY if player == "element" else None,
@@ -78,6 +79,11 @@ def reader(interview: Interview, segments: list[Segment], *, cue: float | None, 
     result = _component(key=f"reader-{interview.id}", data=data, on_clicked_change=lambda: None,
                         on_speaker_change=lambda: None, height="content")
     return Clicked(getattr(result, "clicked", None), getattr(result, "speaker", None))
+
+
+def paragraph_data(segments: list[Segment]) -> list[dict]:
+    """The transcript as the browser draws it: paragraphs by speaker, each sentence with its word timings."""
+    return [_paragraph(p) for p in paragraphs(segments)]
 
 
 def _paragraph(paragraph) -> dict:

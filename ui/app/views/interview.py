@@ -163,7 +163,8 @@ with left:
             player(interview)  # says where the recording was expected
         else:
             st.caption("Transcript only: there is no recording to play. Times still link to their passage.")
-    clicked = reader(interview, segments, cue=cue, seek=None if embed_seek else seek, player=kind)
+    clicked = reader(interview, resources.reader_paragraphs(interview.id), cue=cue,
+                     seek=None if embed_seek else seek, player=kind)
     if clicked.seconds is not None and kind == "embed":
         request_seek(chosen, clicked.seconds, play=True)
         st.rerun()
