@@ -79,6 +79,19 @@ def test_one_interview_larger_than_a_read_is_read_in_pages(archive, tmp_path, mo
     assert index.count == 130 and gets == [(40, 40), (40, 40), (40, 40), (40, 10)]
 
 
+def test_chunks_are_read_by_id_and_by_filter_only_when_the_ids_do_not_match_the_count(archive, tmp_path,
+                                                                                       monkeypatch):
+    """By id is a key lookup; a metadata filter makes Chroma scan the collection."""
+    first, second = _add(archive, 1, 30), _add(archive, 2, 20, topic="zeppelin")
+    archive.chunks().delete(ids=[f"{first.id}-c00029"])  # what is stored no longer matches the count
+    gets = []
+    real = keyword.read_chunks
+    monkeypatch.setattr(keyword, "read_chunks", lambda coll, sizes: real(_Counting(coll, gets, kinds=True), sizes))
+    index = _searcher(archive, tmp_path).keyword_index()
+    assert gets == [("ids", 49), ("where", 49)] and index.count == 49
+    assert _by_chunk(index, ["zeppelin"]) and second.id in index.segments[0].versions
+
+
 def test_a_commit_adds_one_small_segment_and_scores_as_a_fresh_build(archive, tmp_path, monkeypatch):
     for n in range(6):
         _add(archive, n, 30)
@@ -129,12 +142,13 @@ def test_a_deleted_interview_is_masked_at_once_and_merged_away(archive, tmp_path
 class _Counting:
     """A chunks collection that notes the size of each read."""
 
-    def __init__(self, collection, limits: list):
-        self._collection, self._limits = collection, limits
+    def __init__(self, collection, limits: list, *, kinds: bool = False):
+        self._collection, self._limits, self._kinds = collection, limits, kinds
 
     def get(self, **kwargs):
         got = self._collection.get(**kwargs)
-        self._limits.append((kwargs.get("limit"), len(got["ids"])))
+        how = ("ids" if "ids" in kwargs else "where") if self._kinds else kwargs.get("limit")
+        self._limits.append((how, len(got["ids"])))
         return got
 
 
