@@ -109,29 +109,26 @@ def jobs():
     return JobBoard(archive(), settings(), searcher().current_embedder, added=searcher().mark_stale)
 
 
-def transcript(interview_id: str) -> tuple:
-    """An interview's segments, read once per archive revision and shared by every session: the interview page
-    reruns on every click, and must not re-read and re-decode a 3-hour transcript each time. A rename, a new
-    diarization or an edit commits a new revision, and so a fresh read."""
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    segments: tuple
+    paras: list[dict]  # what the reader draws: paragraphs by speaker, with word timings
+
+
+def transcript(interview_id: str) -> Transcript:
+    """An interview's segments and the reader's data, built once per archive revision and shared by every session:
+    the interview page reruns on every click, and must not re-read, re-decode and re-shape a 3-hour transcript each
+    time. A rename, a new diarization or an edit commits a new revision, and so a fresh read."""
     return _transcript(interview_id, archive().revision())
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _transcript(interview_id: str, revision: tuple) -> tuple:
-    store = archive()
-    return tuple(store.segments(store.get(interview_id)))
-
-
-def reader_paragraphs(interview_id: str) -> list[dict]:
-    """The reader's data for an interview, built once per archive revision like the transcript it comes from."""
-    return _reader_paragraphs(interview_id, archive().revision())
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _reader_paragraphs(interview_id: str, revision: tuple) -> list[dict]:
+def _transcript(interview_id: str, revision: tuple) -> Transcript:
     from ui.app.reader import paragraph_data
 
-    return paragraph_data(list(_transcript(interview_id, revision)))
+    store = archive()
+    segments = tuple(store.segments(store.get(interview_id)))
+    return Transcript(segments, paragraph_data(list(segments)))
 
 
 def interviews() -> dict:

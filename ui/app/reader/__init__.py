@@ -67,7 +67,7 @@ def reader(interview: Interview, paras: list[dict], *, cue: float | None, seek: 
     `player`: "element" when the player above is an <audio>/<video> the reader drives itself, "embed" when it
     cannot (YouTube): then a click comes back as `Clicked.seconds`, for the page to redraw its player there;
     None for a transcript without a recording. A click on a speaker's name comes back as `Clicked.speaker`.
-    `paras`: the transcript as `paragraph_data` shapes it, built once per revision (resources.py)."""
+    `paras`: the transcript as `paragraph_data` shapes it, built once per revision (resources.transcript)."""
     data = {
         "id": interview.id,
         "paras": paras,

@@ -149,7 +149,8 @@ st.session_state["interview_id"] = chosen
 interview = interviews[chosen]
 kind = player_kind(interview)
 header(interview)
-segments = resources.transcript(interview.id)  # read once per archive revision, not on every run
+transcript = resources.transcript(interview.id)  # read once per archive revision, not on every run
+segments = transcript.segments
 
 left, right = st.columns([3, 2], gap="large")
 with left:
@@ -163,7 +164,7 @@ with left:
             player(interview)  # says where the recording was expected
         else:
             st.caption("Transcript only: there is no recording to play. Times still link to their passage.")
-    clicked = reader(interview, resources.reader_paragraphs(interview.id), cue=cue,
+    clicked = reader(interview, transcript.paras, cue=cue,
                      seek=None if embed_seek else seek, player=kind)
     if clicked.seconds is not None and kind == "embed":
         request_seek(chosen, clicked.seconds, play=True)
