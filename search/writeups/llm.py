@@ -34,29 +34,40 @@ class ChatModel(Protocol):
 
 
 def chat_model_for(settings: Settings) -> tuple[ChatModel | None, str | None]:
-    """The configured model, or None and the one-line reason there is none."""
+    """The configured model, or None and the one-line reason there is none. The one place a chat model is built:
+    whatever building it raises (a client library that changed under us, a malformed URL) becomes that reason, so
+    every surface falls back to extractive answers instead of failing."""
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     model = settings.llm_model or (DEFAULT_OPENAI_MODEL if key and not settings.llm_base_url else None)
     if not model:
         if settings.llm_base_url:
             return None, "LLM server set but no model: set ONRECORD_LLM_MODEL"
         return None, "no LLM configured (set ONRECORD_LLM_MODEL and ONRECORD_LLM_BASE_URL or OPENAI_API_KEY)"
-    return OpenAIChat(model, base_url=settings.llm_base_url, api_key=key, timeout=settings.llm_timeout,
-                      max_retries=settings.llm_max_retries), None
+    try:
+        return OpenAIChat(model, base_url=settings.llm_base_url, api_key=key, timeout=settings.llm_timeout,
+                          max_retries=settings.llm_max_retries), None
+    except Exception as exc:  # noqa: BLE001 - any construction failure means "no model", said in one line
+        return None, f"LLM error: cannot use {model} ({_reason(exc)})"
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as a short phrase for a one-line message: its type and first line, never a traceback."""
+    first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+    return f"{exc.__class__.__name__}: {first}" if first else exc.__class__.__name__
 
 
 class OpenAIChat:
     def __init__(self, name: str, *, base_url: str | None, api_key: str | None, timeout: float, max_retries: int):
-        import httpx
         import openai
 
         self.name = name
         self.host = (urlparse(base_url).hostname or base_url) if base_url else "api.openai.com"
         self.remote = not is_loopback(self.host)
         self._openai = openai
-        # Local servers need no key, but the client insists on one.
+        # Local servers need no key, but the client insists on one. The timeout is the client's own Timeout type
+        # (httpx's in openai 1.x and 2.x, httpx2's in 3.x): an httpx object handed to openai 3 breaks the client.
         self._client = openai.OpenAI(api_key=api_key or "no-key", base_url=base_url,
-                                     timeout=httpx.Timeout(timeout, connect=5.0), max_retries=max_retries)
+                                     timeout=openai.Timeout(timeout, connect=5.0), max_retries=max_retries)
 
     def complete(self, messages: list[Message], *, max_tokens: int = 512) -> str:
         with self._errors():
@@ -119,4 +130,6 @@ class _translate_errors:
             raise LLMError(f"LLM error: the server answered {exc.status_code}") from exc
         if isinstance(exc, (o.APIError, ValueError, KeyError, TypeError, AttributeError)):
             raise LLMError(f"LLM error: malformed response ({exc.__class__.__name__})") from exc
+        if isinstance(exc, Exception):  # a client that fails in a way no release documented: still one line
+            raise LLMError(f"LLM error: the client failed ({_reason(exc)})") from exc
         return False

@@ -25,9 +25,11 @@ if answerer.chat:
     where = "on this page" if chosen_here else "by the environment"
     st.markdown(f"Answers and summaries by **{escape(answerer.chat.name)}** at "
                 f"{escape(llm.llm_base_url or 'OpenAI')}, set {where}.")
+elif llm.llm_model or llm.llm_base_url or llm.llm_api_key:  # one was asked for, and it cannot be used
+    st.warning(f"No LLM is in use: {escape(answerer.why_no_chat)}. Ask and Topics give verbatim passages until the "
+               "settings below are fixed.", icon=":material/warning:")
 else:
-    problem = f" ({escape(answerer.why_no_chat)})" if llm.llm_model or llm.llm_base_url or llm.llm_api_key else ""
-    st.info(f"No LLM is in use{problem}, so Ask and Topics give verbatim passages instead of written answers. To use "
+    st.info("No LLM is in use, so Ask and Topics give verbatim passages instead of written answers. To use "
             "one, enter its model below, with its server for a local or other OpenAI-compatible one (Ollama, "
             "llama.cpp, vLLM) or an API key for OpenAI.", icon=":material/info:")
 
