@@ -141,13 +141,13 @@ def episode_ids(interviews: list[dict]) -> dict[str, str]:
 # ---------------------------------------------------------------- onrecord services, as the CLI builds them
 
 def services(archive: Path, llm_url: str | None = None):
-    from search.writeups.answer import Answerer
-    from search.config import Settings
-    from search.retrieval.embedder import embedder_for
-    from search.writeups.llm import chat_model_for
-    from search.retrieval.searcher import Searcher
-    from search.store import open_archive
-    from search.writeups.summary import Summarizer
+    from onrecord.search.writeups.answer import Answerer
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.writeups.llm import chat_model_for
+    from onrecord.search.retrieval.searcher import Searcher
+    from onrecord.search.store import open_archive
+    from onrecord.search.writeups.summary import Summarizer
 
     llm = {"llm_base_url": llm_url, "llm_model": LLM_MODEL} if llm_url else {}
     settings = Settings(archive=archive, cache_dir=CACHE / "onrecord", **llm)
@@ -176,7 +176,7 @@ class QuoteChecker:
 
     def transcript(self, interview_id: str) -> _Transcript:
         if interview_id not in self._cache:
-            from search.retrieval.text import words
+            from onrecord.search.retrieval.text import words
 
             interview = self.archive.get(interview_id)
             tokens, segment_of, spans = [], [], []
@@ -190,7 +190,7 @@ class QuoteChecker:
 
     def check(self, quote) -> dict:
         """verbatim: words contiguous + times sane (the required check); timed: inside the words' segments."""
-        from search.retrieval.text import words
+        from onrecord.search.retrieval.text import words
 
         t = self.transcript(quote.interview_id)
         wanted = words(quote.text)
@@ -234,7 +234,7 @@ def overlaps(quote, gold: Gold) -> bool:
 
 def ask_all(answerer, checker: QuoteChecker, golds: list[Gold]) -> list[Result]:
     """Every question, warm: the retrieval timed on its own, then the whole ask; every quote re-checked."""
-    from search.writeups.answer import EXCERPTS
+    from onrecord.search.writeups.answer import EXCERPTS
 
     answerer.ask(WARMUP_QUESTION)
     results = []

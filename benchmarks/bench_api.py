@@ -5,7 +5,7 @@ in this process, on the same archive and the same questions, side by side.
 
 The archive: --archive DIR (default benchmarks/out/corpus-archive, the 509-episode archive) is used as it is when it
 holds anything, else built as bench_search.py builds it (all transcripts of ../shared/data/podcasts/talkpython;
-~11 min on 2 cores). The server is this checkout's (`python -m ui --archive DIR serve --port 0 --json`, run from
+~11 min on 2 cores). The server is this checkout's (`onrecord --archive DIR serve --port 0 --json`, run from
 the repository root), its log in benchmarks/out/bench_api-server.log; the in-process Searcher is built the way the
 CLI builds it (ui/cli.py _searcher), from this checkout too.
 
@@ -48,7 +48,7 @@ def api_server(archive: Path, log: Path):
     """`onrecord serve` on a free loopback port: its URL and process id, once it listens."""
     import select
 
-    command = [sys.executable, "-m", "ui", "--archive", str(archive), "serve", "--port", "0", "--json"]
+    command = [sys.executable, "-m", "onrecord.ui", "--archive", str(archive), "serve", "--port", "0", "--json"]
     with log.open("w") as err:
         server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True)
         try:
@@ -72,8 +72,8 @@ def peak_rss_mib(pid: int) -> float | None:
 
 
 def searcher_for(archive: Path):
-    from search.config import Settings
-    from ui.cli import _searcher
+    from onrecord.search.config import Settings
+    from onrecord.ui.cli import _searcher
 
     return _searcher(Settings(archive=str(archive)))
 

@@ -27,6 +27,8 @@ OUT = ROOT / "benchmarks" / "out"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
+CLI = [sys.executable, "-m", "onrecord.ui"]  # this checkout's onrecord, in a process of its own
+
 
 def cold_start(archive: Path, port: int) -> float:
     from playwright.sync_api import sync_playwright
@@ -36,7 +38,7 @@ def cold_start(archive: Path, port: int) -> float:
         browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         page = browser.new_page()
         began = time.perf_counter()
-        server = subprocess.Popen([sys.executable, "-m", "ui", "--archive", str(archive), "ui", "--port", str(port)],
+        server = subprocess.Popen([*CLI, "--archive", str(archive), "ui", "--port", str(port)],
                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             _wait_healthy(f"http://127.0.0.1:{port}")

@@ -69,7 +69,7 @@ def clips(audio: Path) -> dict[str, tuple[Path, str, str]]:
 
 def join_cost() -> dict:
     """base's first use (the two parts joined into an empty cache) and every later one (the checksum)."""
-    from ingest.whisper_models import split_model_path
+    from onrecord.ingest.whisper_models import split_model_path
 
     with tempfile.TemporaryDirectory(prefix="bench-asr-") as tmp:
         began = time.perf_counter()
@@ -89,8 +89,8 @@ def transcribe(transcriber, path: Path) -> tuple[str, str | None, float, float]:
 
 
 def measure(found: dict, repeats: int) -> tuple[dict, dict]:
-    from ingest.transcribe import TranscribeOptions, WhisperTranscriber
-    from search.config import Settings
+    from onrecord.ingest.transcribe import TranscribeOptions, WhisperTranscriber
+    from onrecord.search.config import Settings
 
     options = TranscribeOptions.from_settings(Settings(device="cpu"))
     transcribers, loads = {}, {}

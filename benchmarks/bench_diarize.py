@@ -42,6 +42,8 @@ TWO_VOICES = ("rockets-interview.mp3", "coffee-interview.ogg", "city-bikes.mp4")
 FRAME = 0.01
 WITHIN_S = 3.0
 
+CLI = [sys.executable, "-m", "onrecord.ui"]  # this checkout's onrecord, in a process of its own
+
 
 def der(reference: list[tuple[float, float, str]], hypothesis: list[tuple[float, float, str]],
         collar: float) -> float:
@@ -87,7 +89,7 @@ def scripted(name: str) -> list[tuple[float, float, str]]:
 
 
 def accuracy_and_cost(files: dict[str, list], diarizer, transcriber) -> dict:
-    from ingest.diarize import assign_speakers
+    from onrecord.ingest.diarize import assign_speakers
 
     report = {}
     for name, (path, reference) in files.items():
@@ -135,16 +137,16 @@ def search_on_answers(scratch: Path) -> dict:
     report = {}
     for variant, flags in (("without speakers", ["--no-diarize"]), ("with speakers", [])):
         archive = scratch / variant.replace(" ", "-")
-        subprocess.run([sys.executable, "-m", "ui", "--archive", str(archive), "ingest",
+        subprocess.run([*CLI, "--archive", str(archive), "ingest",
                         *[str(SAMPLES / f) for f in TWO_VOICES], *flags, "--json"], check=True, cwd=ROOT,
                        capture_output=True)
-        listed = json.loads(subprocess.run([sys.executable, "-m", "ui", "--archive", str(archive), "list", "--json"],
+        listed = json.loads(subprocess.run([*CLI, "--archive", str(archive), "list", "--json"],
                                            check=True, cwd=ROOT, capture_output=True, text=True).stdout)
         titles = {i["title"]: i["id"] for i in listed}
         good = 0
         for q in questions:
             answer = json.loads((SAMPLES / "scripts.json").read_text())[q["file"]][q["turn"]]
-            top = json.loads(subprocess.run([sys.executable, "-m", "ui", "--archive", str(archive), "search",
+            top = json.loads(subprocess.run([*CLI, "--archive", str(archive), "search",
                                              q["question"], "--limit", "1", "--json"], check=True, cwd=ROOT,
                                             capture_output=True, text=True).stdout)[0]
             good += top["interview_id"] == titles[q["file"].rsplit(".", 1)[0]] and \
@@ -169,7 +171,7 @@ def identities(path: Path, reference: list[tuple[float, float, str]], voices: di
 
 
 def voice_matches(diarizer, audio: Path, scratch: Path) -> dict:
-    from ingest.diarize import VOICE_MATCH
+    from onrecord.ingest.diarize import VOICE_MATCH
 
     roles = {"Interviewer": "interviewer voice (en-us+m1)"}  # every sample's guest is the klatt4 voice
     files = [(SAMPLES / n, [(s, e, roles.get(w, "guest voice (klatt4)")) for s, e, w in scripted(n)])
@@ -219,9 +221,9 @@ def main() -> None:
                         help="folder with two-speakers.wav and .rttm (default: the shared folder's)")
     args = parser.parse_args()
     configure_environment()
-    from ingest.diarize import SenkoDiarizer
-    from ingest.transcribe import TranscribeOptions, WhisperTranscriber
-    from search.config import Settings
+    from onrecord.ingest.diarize import SenkoDiarizer
+    from onrecord.ingest.transcribe import TranscribeOptions, WhisperTranscriber
+    from onrecord.search.config import Settings
 
     files = {name: (SAMPLES / name, scripted(name)) for name in TWO_VOICES}
     if (args.audio / "two-speakers.wav").is_file():

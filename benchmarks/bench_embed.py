@@ -34,7 +34,7 @@ CHILD = """
 import json, sys, time
 from pathlib import Path
 import numpy as np
-from search.retrieval.embedder import SentenceTransformerEmbedder
+from onrecord.search.retrieval.embedder import SentenceTransformerEmbedder
 backend, texts_file, vectors_file, cache = sys.argv[1:5]
 texts = json.loads(Path(texts_file).read_text())
 began = time.perf_counter()

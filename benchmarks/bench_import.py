@@ -42,11 +42,11 @@ TARGET_MINUTES = 6.0
 # Step 2, in its own process: the archive's chunk texts through the embedder alone.
 BARE_EMBED = """
 import json, sys, time
-from ingest.pipeline import EMBED_BATCH
-from search.config import Settings
-from search.iterutil import batched
-from search.retrieval.embedder import embedder_for
-from search.store import open_archive
+from onrecord.ingest.pipeline import EMBED_BATCH
+from onrecord.search.config import Settings
+from onrecord.search.iterutil import batched
+from onrecord.search.retrieval.embedder import embedder_for
+from onrecord.search.store import open_archive
 
 archive = open_archive(Settings(archive=sys.argv[1]))
 got = archive.chunks().get(include=["documents", "metadatas"])
@@ -60,17 +60,19 @@ for batch in batched(texts, EMBED_BATCH):
 print(json.dumps({"chunks": len(texts), "seconds": time.perf_counter() - start}))
 """
 
+CLI = [sys.executable, "-m", "onrecord.ui"]  # this checkout's onrecord, in a process of its own
+
 
 def run_import(code: Path, folder: Path, archive: Path) -> dict:
     """One import with the code in `code` (this checkout or a baseline's); seconds, sources, chunks."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "ui", "--archive", str(archive), "ingest", str(folder), "--json"],
+    done = subprocess.run([*CLI, "--archive", str(archive), "ingest", str(folder), "--json"],
                           cwd=code, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode not in (0, 1) or not done.stdout.strip():
         sys.exit(f"import failed ({done.returncode}) in {code}:\n{done.stderr[-3000:]}")
     results = json_lines(done.stdout)
-    listed = subprocess.run([sys.executable, "-m", "ui", "--archive", str(archive), "list", "--json"],
+    listed = subprocess.run([*CLI, "--archive", str(archive), "list", "--json"],
                             cwd=ROOT, capture_output=True, text=True, check=True)
     return {"seconds": round(seconds, 1), "added": sum(r["status"] == "added" for r in results),
             "failed": sum(r["status"] == "failed" for r in results),
@@ -80,7 +82,7 @@ def run_import(code: Path, folder: Path, archive: Path) -> dict:
 def warm_cache(scratch: Path) -> None:
     """The one-time ONNX export of the embedder happens here, untimed, not in the first timed import."""
     sample = ROOT / "samples" / "transcripts" / "gardening.vtt"
-    subprocess.run([sys.executable, "-m", "ui", "--archive", str(scratch / "warm-up"), "ingest", str(sample)],
+    subprocess.run([*CLI, "--archive", str(scratch / "warm-up"), "ingest", str(sample)],
                    cwd=ROOT, capture_output=True, check=True)
 
 

@@ -65,7 +65,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 # (b) for part 3: the CLI in a process that reports its own peak memory.
 INGEST_REPORTING_RSS = """
 import resource, sys
-from ui.cli import main
+from onrecord.ui.cli import main
 try:
     main(sys.argv[1:])
 except SystemExit as exit:

@@ -91,8 +91,8 @@ def main() -> None:
     parser.add_argument("--speed-texts", type=int, default=256)
     args = parser.parse_args()
     configure_environment()
-    from search.config import Settings
-    from search.retrieval.embedder import SentenceTransformerEmbedder
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import SentenceTransformerEmbedder
 
     settings = Settings()
     fp32, int8 = (SentenceTransformerEmbedder(name, cache_dir=settings.cache_dir)

@@ -33,7 +33,7 @@ MODES = ("keyword", "semantic", "hybrid")
 def cli(root: Path, archive: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONRECORD_")}
     env["XDG_CACHE_HOME"] = str(OUT / "cache")
-    return subprocess.run([sys.executable, "-m", "ui", "--archive", str(archive), *args], cwd=root, env=env,
+    return subprocess.run([sys.executable, "-m", "onrecord.ui", "--archive", str(archive), *args], cwd=root, env=env,
                           capture_output=True, text=True, timeout=900)
 
 

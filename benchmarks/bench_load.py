@@ -105,10 +105,10 @@ def query_at(k: int, questions: list[str]) -> tuple[str, str]:
 
 def build_searcher(target: Target):
     """The way the CLI builds it (ui/cli.py _searcher)."""
-    from search.config import Settings
-    from search.retrieval.embedder import embedder_for
-    from search.retrieval.searcher import Searcher
-    from search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.retrieval.searcher import Searcher
+    from onrecord.search.store import open_archive
 
     where = {"chroma_url": target.chroma_url} if target.chroma_url else {"archive": target.archive}
     settings = Settings(**where)  # a str: Settings.archive takes it whether it is typed str or Path

@@ -27,7 +27,7 @@ from pathlib import Path
 from common import OUT, ROOT, configure_environment  # noqa: E402 - benchmarks/ is on sys.path
 
 # The CLI in this process, then its own peak RSS (KiB on Linux) as the last line of stderr.
-CHILD = ("import resource, sys; from ui.cli import main\n"
+CHILD = ("import resource, sys; from onrecord.ui.cli import main\n"
          "try:\n    main(['--archive', sys.argv[1], 'ingest', sys.argv[2], '--json'])\n"
          "except SystemExit as e:\n    code = e.code\n"
          "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\nsys.exit(code)")
@@ -62,7 +62,7 @@ def ingest(archive: Path, source: Path) -> dict:
 
 
 def chunks(archive: Path) -> int:
-    listed = subprocess.run([sys.executable, "-m", "ui", "--archive", str(archive), "list", "--json"],
+    listed = subprocess.run([sys.executable, "-m", "onrecord.ui", "--archive", str(archive), "list", "--json"],
                             capture_output=True, text=True, cwd=ROOT, timeout=600)
     return sum(i["chunks"] for i in json.loads(listed.stdout))
 

@@ -45,8 +45,8 @@ PHRASES = ['"open source"', '"the standard library"', '"in production"', '"machi
 # ---------------------------------------------------------------- a page with word timings
 
 def page_decode() -> dict:
-    from search.models import Segment, Word, segment_from_json, segment_to_json
-    from search.store.archive import page_record, page_segments
+    from onrecord.search.models import Segment, Word, segment_from_json, segment_to_json
+    from onrecord.search.store.archive import page_record, page_segments
 
     rng, t, segments = random.Random(1), 0.0, []
     for n in range(200):
@@ -100,11 +100,11 @@ class _Counting:
 
 
 def measure_searches(archive_dir: Path, questions: list[str]) -> dict:
-    from search.config import Settings
-    from search.retrieval import hits, searcher as searcher_module
-    from search.retrieval.embedder import embedder_for
-    from search.store import archive as archive_module
-    from search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval import hits, searcher as searcher_module
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.store import archive as archive_module
+    from onrecord.search.store import open_archive
 
     archive = open_archive(Settings(archive=archive_dir), upgrading=True)
     searcher = searcher_module.Searcher(archive, embedder_for(Settings(), archive.embed_model), Settings().cache_dir)
@@ -155,10 +155,10 @@ def measure_searches(archive_dir: Path, questions: list[str]) -> dict:
 
 
 def searches(source: Path, queries: int) -> dict:
-    from search.config import Settings
-    from search.retrieval import searcher as searcher_module
-    from search.store import open_archive
-    from search.store.migrate import migrate
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval import searcher as searcher_module
+    from onrecord.search.store import open_archive
+    from onrecord.search.store.migrate import migrate
 
     copy = OUT / "perquery-archive"
     shutil.rmtree(copy, ignore_errors=True)
@@ -230,12 +230,13 @@ def reader(baseline_root: Path, hours: float) -> dict:
                                           for n in range(int(hours * 60))))
     media = long_wav(folder / "talk.wav", hours)
     archive = folder / "archive"
-    run = [sys.executable, "-m", "ui", "--archive", str(archive)]
+    run = [sys.executable, "-m", "onrecord.ui", "--archive", str(archive)]
     subprocess.run([*run, "ingest", str(vtt)], cwd=baseline_root, check=True, capture_output=True)
     listed = json.loads(subprocess.run([*run, "list", "--json"], cwd=baseline_root, check=True,
                                        capture_output=True, text=True).stdout)
     interview_id = listed[0]["id"]
-    attach = ("import dataclasses, sys; from search.config import Settings; from search.store import open_archive; "
+    attach = ("import dataclasses, sys; from onrecord.search.config import Settings; "
+              "from onrecord.search.store import open_archive; "
               "a = open_archive(Settings(archive=sys.argv[1])); i = a.get(sys.argv[2]); "
               "a.commit(dataclasses.replace(i, media=sys.argv[3], duration=float(sys.argv[4])))")
     subprocess.run([sys.executable, "-c", attach, str(archive), interview_id, str(media), str(hours * 3600)],
@@ -247,7 +248,7 @@ def reader(baseline_root: Path, hours: float) -> dict:
 
 
 def _stamp(seconds: float) -> str:
-    from search.timefmt import format_timestamp
+    from onrecord.search.timefmt import format_timestamp
 
     return format_timestamp(seconds, always_hours=True)
 

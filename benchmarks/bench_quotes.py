@@ -39,7 +39,7 @@ MIN_QUOTE_WORDS = 3
 
 
 def transcript_words(archive, interview_id: str, cache: dict) -> str:
-    from search.retrieval.text import words
+    from onrecord.search.retrieval.text import words
 
     if interview_id not in cache:
         segments = archive.segments(archive.get(interview_id))
@@ -48,7 +48,7 @@ def transcript_words(archive, interview_id: str, cache: dict) -> str:
 
 
 def said_in(archive, text: str, interview_ids: list[str], cache: dict) -> bool:
-    from search.retrieval.text import words
+    from onrecord.search.retrieval.text import words
 
     wanted = f" {' '.join(words(text))} "
     return any(wanted in transcript_words(archive, i, cache) for i in interview_ids)
@@ -56,7 +56,7 @@ def said_in(archive, text: str, interview_ids: list[str], cache: dict) -> bool:
 
 def judge_reply(answerer, reply: str, hits, cache: dict) -> list[dict]:
     """Each proposed quote: what onrecord's checker did with it, and the independent lookup."""
-    from search.writeups.answer import _QUOTE_OR_CITATION, _Checker, _drop_echo
+    from onrecord.search.writeups.answer import _QUOTE_OR_CITATION, _Checker, _drop_echo
 
     checker, judged = _Checker(answerer.archive, hits), []
     for match in _QUOTE_OR_CITATION.finditer(_drop_echo(reply)):
@@ -78,7 +78,7 @@ def judge_reply(answerer, reply: str, hits, cache: dict) -> list[dict]:
 
 def measure(passes: int) -> dict:
     from llm_servers import llama_server
-    from search.writeups.answer import EXCERPTS, answer_prompt
+    from onrecord.search.writeups.answer import EXCERPTS, answer_prompt
 
     archive, _ = samples_archive()
     questions = [g["question"] for g in load_jsonl(ANSWER_EVAL)]

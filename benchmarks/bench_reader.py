@@ -3,7 +3,7 @@
     python benchmarks/bench_reader.py [--archive DIR] [--runs 5] [--queries N] [--label now]
         [--app-root DIR] [--paragraph-selector CSS] [--hit-selector CSS] [--baseline FILE]
 
-Against a running `onrecord ui` (`python -m ui --archive DIR ui --port P`, started from --app-root, default this
+Against a running `onrecord ui` (`onrecord --archive DIR ui --port P`, started from --app-root, default this
 checkout), in headless Chromium driven by Playwright:
 - open: from `page.goto(/interview?id=<the 3-hour interview>)` to the first transcript paragraph visible
   (--paragraph-selector, default .or-para; Playwright's CSS pierces open shadow roots), after one untimed open;
@@ -60,14 +60,16 @@ TIMED_TIMEOUT_MS = 60_000
 TARGET_OPEN_S = 1.5
 TARGET_SEARCH_MS = 500.0
 
+CLI = [sys.executable, "-m", "onrecord.ui"]  # this checkout's onrecord, in a process of its own
+
 
 # ---------------------------------------------------------------- the archive and its 3-hour interview
 
 def join_episodes(corpus: Path, out: Path) -> list[str]:
     """Write the three shortest episodes of at least an hour as one VTT, each shifted to start 1 s after the
     previous one ends; returns their file names."""
-    from ingest.captions import parse_vtt
-    from search.timefmt import format_timestamp
+    from onrecord.ingest.captions import parse_vtt
+    from onrecord.search.timefmt import format_timestamp
 
     episodes = {f.name: parse_vtt(f.read_text(), f.stem).segments for f in sorted(corpus.glob("*.vtt"))}
     chosen = sorted((s[-1].end, name) for name, s in episodes.items() if s and s[-1].end >= 3600)[:3]
@@ -109,10 +111,10 @@ def free_port() -> int:
 
 def check_app_root(app_root: Path) -> str:
     """The checkout's commit (+dirty when it has uncommitted changes); exits unless its `ui` is the one run."""
-    found = subprocess.run([sys.executable, "-c", "import ui; print(ui.__file__)"], cwd=app_root,
+    found = subprocess.run([sys.executable, "-c", "import onrecord.ui; print(onrecord.ui.__file__)"], cwd=app_root,
                            capture_output=True, text=True).stdout.strip()
     if not Path(found).resolve().is_relative_to(app_root):
-        sys.exit(f"`python -m ui` from {app_root} would run {found}, not that checkout's app")
+        sys.exit(f"`python -m onrecord.ui` from {app_root} would run {found}, not that checkout's app")
     git = ["git", "-C", str(app_root)]
     commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"],
@@ -132,7 +134,7 @@ def app_process(app_root: Path, archive: Path, log: Path):
     """As app_server, yielding the URL and the server's pid (to read its memory)."""
     port = free_port()
     with log.open("w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "ui", "--archive", str(archive), "ui", "--port", str(port)],
+        server = subprocess.Popen([*CLI, "--archive", str(archive), "ui", "--port", str(port)],
                                   cwd=app_root, stdout=out, stderr=subprocess.STDOUT)
         try:
             url = f"http://127.0.0.1:{port}"

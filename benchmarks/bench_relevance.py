@@ -49,10 +49,10 @@ def main() -> None:
     if not (args.archive / "chroma.sqlite3").exists():
         sys.exit(f"no archive at {args.archive}: run benchmarks/bench_search.py first, or pass --archive DIR")
     configure_environment()
-    from search.config import Settings
-    from search.retrieval.embedder import embedder_for
-    from search.retrieval.searcher import DENSE_FLOOR, WEAK_BELOW
-    from search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.retrieval.searcher import DENSE_FLOOR, WEAK_BELOW
+    from onrecord.search.store import open_archive
 
     store = open_archive(Settings(archive=args.archive))
     embedder, chunks = embedder_for(Settings(), store.embed_model), store.chunks()

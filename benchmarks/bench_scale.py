@@ -48,10 +48,10 @@ def rss_mb() -> float:
 
 def probe(url: str, cache: Path, query: str) -> dict:
     """In this (new) process: the first hybrid search, timed, and what loading the index cost in memory."""
-    from search.config import Settings
-    from search.retrieval.embedder import embedder_for
-    from search.retrieval.searcher import Searcher
-    from search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.retrieval.searcher import Searcher
+    from onrecord.search.store import open_archive
 
     archive = open_archive(Settings(archive=url))
     searcher = Searcher(archive, embedder_for(Settings(), archive.embed_model), cache)
@@ -79,7 +79,7 @@ def run_probe(url: str, cache: Path, code: Path = ROOT) -> dict:
 def commit_one(url: str, number: int) -> None:
     """Another process commits an interview: a copy of a corpus interview under a new id."""
     script = ("import sys; sys.path.insert(0, 'benchmarks'); import scale_archive as s; "
-              "from search.config import Settings; from search.store import open_archive; "
+              "from onrecord.search.config import Settings; from onrecord.search.store import open_archive; "
               f"a = open_archive(Settings(archive={url!r})); i = sorted(a.list(), key=lambda x: x.id)[{number}]; "
               f"s._copy_group(a, a, [i], {1000 + number}); a._bump_revision()")
     subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT)
@@ -135,10 +135,10 @@ def big_figures(url: str) -> dict:
 
 def warm(url: str, cache: Path) -> dict:
     """In this process: the labelled questions, hybrid, after one warm-up search."""
-    from search.config import Settings
-    from search.retrieval.embedder import embedder_for
-    from search.retrieval.searcher import Searcher
-    from search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.retrieval.searcher import Searcher
+    from onrecord.search.store import open_archive
 
     archive = open_archive(Settings(archive=url))
     searcher = Searcher(archive, embedder_for(Settings(), archive.embed_model), cache)

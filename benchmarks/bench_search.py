@@ -141,10 +141,10 @@ def episode_ids(interviews: list[dict]) -> dict[str, str]:
 
 def warm_measurements(archive: Path, questions: list[dict], episodes: dict[str, str] | None) -> dict:
     """Runs in a fresh worker process (see run_worker): warm-up, quality when `episodes` is given, latency."""
-    from search.config import Settings
-    from search.retrieval.embedder import embedder_for
-    from search.retrieval.searcher import Searcher
-    from search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.retrieval.searcher import Searcher
+    from onrecord.search.store import open_archive
 
     settings = Settings(archive=archive)
     store = open_archive(settings)
@@ -242,8 +242,8 @@ def cold_start(archive: Path, question: str) -> dict:
 # ---------------------------------------------------------------- 5. the 100k-chunk archive
 
 def open_store(folder: Path):
-    from search.config import Settings
-    from search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.store import open_archive
 
     return open_archive(Settings(archive=folder))
 
@@ -294,7 +294,7 @@ class CopyBatch:
         self.interviews: list = []
 
     def add(self, interview, new_id: str, copy: int, pages: dict, chunks: dict) -> int:
-        from search.store.archive import chunk_id, page_id
+        from onrecord.search.store.archive import chunk_id, page_id
 
         self._extend(self.pages, pages, new_id, lambda meta: page_id(new_id, meta["page"]))
         self._extend(self.chunks, chunks, new_id, lambda meta: chunk_id(new_id, meta["index"]))

@@ -60,17 +60,17 @@ def main() -> int:
     _ingest(archive_dir, [corpus / d["episode"] for d in docs if d["episode"] not in SAMPLES] +
             [ROOT / "samples" / s for s in SAMPLES])
 
-    from search.writeups import topics
-    from search.config import Settings
-    from search.retrieval.embedder import embedder_for
-    from search.store import open_archive
-    from search.writeups.writeup import outline
+    from onrecord.search.writeups import topics
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.store import open_archive
+    from onrecord.search.writeups.writeup import outline
 
     settings = Settings(archive=archive_dir)
     archive = open_archive(settings)
     embedder = embedder_for(settings, archive.embed_model)
     by_title = {i.title: i for i in archive.list()}
-    from search.retrieval.searcher import Searcher
+    from onrecord.search.retrieval.searcher import Searcher
 
     rarity = Searcher(archive, embedder).keyword_index().rarity
     old = _before_module()
@@ -149,9 +149,9 @@ OFF_TOPIC = ("quantum chromodynamics lattice gauge", "gardening tomatoes compost
 
 def _calibration(archive_dir: Path) -> None:
     """The best passage's similarity for subjects discussed and not: summary.RELEVANT must lie between."""
-    from search.writeups import summary
-    from search.config import Settings
-    from ui.cli import _summarizer
+    from onrecord.search.writeups import summary
+    from onrecord.search.config import Settings
+    from onrecord.ui.cli import _summarizer
 
     summarizer = _summarizer(Settings(archive=archive_dir))
     best = {}
@@ -173,8 +173,8 @@ def _calibration(archive_dir: Path) -> None:
 def _with_llm(archive_dir: Path, url: str, model: str, titles: list[str], count: int) -> None:
     """Write up the samples and the first episodes with a model; a topic is kept when its title and summary are
     the model's (grounded in the topic), else it falls back to the extractive one."""
-    from search.config import Settings
-    from ui.cli import _summarizer
+    from onrecord.search.config import Settings
+    from onrecord.ui.cli import _summarizer
 
     summarizer = _summarizer(Settings(archive=archive_dir, llm_base_url=url, llm_model=model, llm_timeout=600))
     plain = _summarizer(Settings(archive=archive_dir))
@@ -233,7 +233,7 @@ def _before_module():
                             capture_output=True, text=True).stdout
     module = types.ModuleType("topics_before")
     sys.modules[module.__name__] = module  # dataclasses look their module up
-    exec(compile(source.replace("from .models import", "from search.models import"), "topics_before", "exec"),
+    exec(compile(source.replace("from .models import", "from onrecord.search.models import"), "topics_before", "exec"),
          module.__dict__)
     return module
 
@@ -298,7 +298,7 @@ def _speed(archive_dir: Path, corpus: Path, docs: list[dict]) -> int:
 
 
 def _join(files: list[Path], out: Path) -> None:
-    from ingest.captions import parse_vtt
+    from onrecord.ingest.captions import parse_vtt
 
     lines, offset = ["WEBVTT", ""], 0.0
     for f in files:

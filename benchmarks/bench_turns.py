@@ -41,8 +41,8 @@ MODES = ("hybrid", "semantic")
 
 def meeting_vtt(source: Path, target: Path, rng: random.Random) -> None:
     """The episode's cues dealt to SPEAKERS in short turns, with backchannels from others between them."""
-    from ingest.captions import parse_vtt
-    from search.timefmt import format_timestamp
+    from onrecord.ingest.captions import parse_vtt
+    from onrecord.search.timefmt import format_timestamp
 
     cues = parse_vtt(source.read_text(encoding="utf-8-sig"), source.stem).segments
     lines, n, speaker = ["WEBVTT", ""], 0, rng.choice(SPEAKERS)
@@ -64,17 +64,17 @@ def meeting_vtt(source: Path, target: Path, rng: random.Random) -> None:
 def build(folder: Path, archive_dir: Path, min_tokens: int | None) -> dict:
     """Ingest every meeting; the chunker as it is (min_tokens None), or with another min_tokens (0: as it was,
     a chunk ends at every turn)."""
-    import ingest.pipeline
-    from ingest.pipeline import Ingestor
-    from ingest.sources import expand
-    from ingest.transcribe import TranscribeOptions, WhisperTranscriber
-    from search.retrieval.chunking import chunk_segments
-    from search.config import Settings
-    from search.retrieval.embedder import embedder_for
-    from search.store import open_archive
+    import onrecord.ingest.pipeline
+    from onrecord.ingest.pipeline import Ingestor
+    from onrecord.ingest.sources import expand
+    from onrecord.ingest.transcribe import TranscribeOptions, WhisperTranscriber
+    from onrecord.search.retrieval.chunking import chunk_segments
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.store import open_archive
 
     chunker = chunk_segments if min_tokens is None else functools.partial(chunk_segments, min_tokens=min_tokens)
-    ingest.pipeline.chunk_segments = chunker
+    onrecord.ingest.pipeline.chunk_segments = chunker
     settings = Settings(archive=archive_dir)
     archive = open_archive(settings, create=True)
     embedder = embedder_for(settings, archive.embed_model)
@@ -90,10 +90,10 @@ def build(folder: Path, archive_dir: Path, min_tokens: int | None) -> dict:
 
 
 def quality(archive_dir: Path, questions: list[dict]) -> dict:
-    from search.config import Settings
-    from search.retrieval.embedder import embedder_for
-    from search.retrieval.searcher import Searcher
-    from search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.retrieval.searcher import Searcher
+    from onrecord.search.store import open_archive
 
     settings = Settings(archive=archive_dir)
     archive = open_archive(settings)

@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search.config import Settings  # noqa: E402
-from search.iterutil import batched  # noqa: E402
-from search.store import open_archive  # noqa: E402
-from search.store.archive import chunk_id, interview_from_doc, page_id  # noqa: E402
+from onrecord.search.config import Settings  # noqa: E402
+from onrecord.search.iterutil import batched  # noqa: E402
+from onrecord.search.store import open_archive  # noqa: E402
+from onrecord.search.store.archive import chunk_id, interview_from_doc, page_id  # noqa: E402
 
 INTERVIEWS_PER_READ = 40  # about 2,500 chunks of the podcast corpus per read: far below SQLite's variable limit
 

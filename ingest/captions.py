@@ -7,8 +7,8 @@ import html
 import json
 import re
 
-from search.models import Segment, Transcript, Word, segment_from_json
-from search.timefmt import parse_timestamp
+from onrecord.search.models import Segment, Transcript, Word, segment_from_json
+from onrecord.search.timefmt import parse_timestamp
 
 from .metadata import header_details
 

@@ -21,9 +21,9 @@ from typing import Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from search.errors import OnrecordError
-from search.lazy import Lazy
-from search.models import Segment, Word
+from onrecord.search.errors import OnrecordError
+from onrecord.search.lazy import Lazy
+from onrecord.search.models import Segment, Word
 
 MIN_SECONDS = 2.0  # shorter than this, there is too little voice to tell speakers apart: no speakers
 MIN_RUN_WORDS = 2  # a lone word given to another speaker inside a segment is boundary jitter, not a turn

@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 from typing import Iterable
 from urllib.parse import urljoin, urlparse
 
-from search.errors import SourceError
+from onrecord.search.errors import SourceError
 
 from .fetch import http_client
 from .sources import MEDIA_SUFFIXES, Source, is_url

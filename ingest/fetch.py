@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from search.errors import SourceError
+from onrecord.search.errors import SourceError
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Iterable
 
-from search.models import Segment
+from onrecord.search.models import Segment
 
 SAMPLE_CHARS = 4000  # the opening few minutes of talk are plenty
 MIN_WORDS = 8  # fewer words than this are too few to tell a language by

@@ -12,7 +12,7 @@ import re
 from datetime import date
 from typing import Iterable
 
-from search.models import Segment
+from onrecord.search.models import Segment
 
 OPENING_SECONDS = 120.0  # where a recording date is said, if anywhere: "this episode was recorded on…"
 

@@ -14,13 +14,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
-from search.store.archive import PAGE_SIZE, Archive
-from search.retrieval.chunking import chunk_segments
-from search.retrieval.embedder import Embedder
-from search.errors import OnrecordError, SourceError
-from search.iterutil import batched
-from search.models import Interview, Segment, Transcript
-from search.timefmt import day_number
+from onrecord.search.store.archive import PAGE_SIZE, Archive
+from onrecord.search.retrieval.chunking import chunk_segments
+from onrecord.search.retrieval.embedder import Embedder
+from onrecord.search.errors import OnrecordError, SourceError
+from onrecord.search.iterutil import batched
+from onrecord.search.models import Interview, Segment, Transcript
+from onrecord.search.timefmt import day_number
 
 from .captions import CaptionError, parse_json, parse_srt, parse_vtt
 from .diarize import Diarizer, assign_speakers, named, recognise

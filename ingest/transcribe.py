@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
 
-from ingest.audio import Window, windows
-from ingest.whisper_models import is_split_model, split_model_path
-from search.config import DEFAULT_WHISPER_MODEL, Settings, default_cache_dir
-from search.errors import OnrecordError
-from search.lazy import Lazy
-from search.models import Segment, Word
+from onrecord.ingest.audio import Window, windows
+from onrecord.ingest.whisper_models import is_split_model, split_model_path
+from onrecord.search.config import DEFAULT_WHISPER_MODEL, Settings, default_cache_dir
+from onrecord.search.errors import OnrecordError
+from onrecord.search.lazy import Lazy
+from onrecord.search.models import Segment, Word
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from search.errors import OnrecordError
+from onrecord.search.errors import OnrecordError
 
 from .sources import Source, file_source, folder_files, taken_from_folder
 

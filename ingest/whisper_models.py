@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from search.errors import OnrecordError
+from onrecord.search.errors import OnrecordError
 
 _CHUNK = 1 << 20
 STALE_S = 600  # a join's temp file untouched this long was left by a process that died

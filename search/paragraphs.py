@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from search.models import Segment
+from onrecord.search.models import Segment
 
 SENTENCE_END = (".", "?", "!", "…", '."', '?"', '!"')
 LONG = 45.0  # seconds: past this, a paragraph ends with the next sentence that ends

@@ -13,7 +13,7 @@ def media(at) -> list:
 
 
 def id_of(at, title: str) -> str:
-    from search.config import Settings
-    from search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.store import open_archive
 
     return next(i.id for i in open_archive(Settings()).list() if i.title == title)

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 SHARED = ROOT.parent / "shared"
+ONRECORD = [sys.executable, "-m", "onrecord.ui"]  # the CLI as a user runs it, in a process of its own
 
 
 def pytest_addoption(parser):
@@ -53,7 +54,7 @@ def isolated_archive(tmp_path, model_cache, monkeypatch, chroma_url) -> Path | s
 
 def run_cli(*args: str, env: dict | None = None, input: str | None = None, timeout: float = 300):
     """`onrecord` as a user runs it: a real process."""
-    return subprocess.run([sys.executable, "-m", "ui", *args], capture_output=True, text=True,
+    return subprocess.run([*ONRECORD, *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, input=input, timeout=timeout, cwd=ROOT)
 
 

@@ -10,14 +10,14 @@ import pytest
 
 from conftest import run_cli
 from llm_servers import free_port, scripted_server
-from search.writeups.answer import Answerer
-from search.config import Settings
-from search.retrieval.embedder import embedder_for
-from search.writeups.llm import chat_model_for
-from search.retrieval.searcher import Searcher
-from search.store import open_archive
-from search.writeups.summary import Summarizer
-from search.retrieval.text import words
+from onrecord.search.writeups.answer import Answerer
+from onrecord.search.config import Settings
+from onrecord.search.retrieval.embedder import embedder_for
+from onrecord.search.writeups.llm import chat_model_for
+from onrecord.search.retrieval.searcher import Searcher
+from onrecord.search.store import open_archive
+from onrecord.search.writeups.summary import Summarizer
+from onrecord.search.retrieval.text import words
 
 
 def services(archive_dir, **llm):
@@ -51,7 +51,7 @@ def test_extractive_answer_without_an_llm(sample_archive):
     archive = open_archive(Settings(archive=sample_archive))
     for q in answer["quotes"]:
         assert set(q) == {"interview_id", "title", "start", "end", "text", "speaker", "link"}
-        from search.models import Quote
+        from onrecord.search.models import Quote
         assert_verbatim(archive, Quote(**q))
 
 
@@ -131,7 +131,7 @@ def test_extractive_summary_is_topical_verbatim_and_stored(sample_archive):
     topics = summary["topics"]
     assert topics and topics[0]["start"] == 0 and all(a["end"] <= b["start"] for a, b in zip(topics, topics[1:]))
     archive = open_archive(Settings(archive=sample_archive))
-    from search.models import Quote
+    from onrecord.search.models import Quote
     for topic in (t for t in topics if t["kind"] == "topic"):
         assert topic["title"] and topic["summary"] and 1 <= len(topic["quotes"]) <= 3
         for q in topic["quotes"]:
@@ -224,7 +224,7 @@ def test_a_real_llm_is_wired_in_and_its_reply_is_what_gets_verified(sample_archi
     """The wiring, against a real server: the model answers, and the answer is its reply, verified. SmolLM2-135M
     quotes verbatim only some of the time, so the LLM path's own logic is tested on scripted replies in this file;
     here a fallback passes only when the reply really held no quote found in the excerpt it cites."""
-    from search.writeups.answer import EXCERPTS, _QUOTE_OR_CITATION, MIN_QUOTE_WORDS, _drop_echo
+    from onrecord.search.writeups.answer import EXCERPTS, _QUOTE_OR_CITATION, MIN_QUOTE_WORDS, _drop_echo
 
     answerer, _ = services(sample_archive, llm_base_url=llama_url, llm_model="smollm2")
     answerer.chat = Recording(answerer.chat)
@@ -273,7 +273,7 @@ class ScriptedWriter:
 
     def _topic(self, transcript: str) -> str:
         if "shark" in transcript.lower():
-            from search.writeups.summary import _EXAMPLE_REPLY
+            from onrecord.search.writeups.summary import _EXAMPLE_REPLY
             return _EXAMPLE_REPLY
         lines = [line.split(": ", 1)[-1] for line in transcript.splitlines()]
         longest = max(lines, key=len)

@@ -9,21 +9,20 @@ import os
 import re
 import select
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import ROOT, SAMPLES, fresh_archive, run_cli, script_vtt
+from conftest import ONRECORD, ROOT, SAMPLES, fresh_archive, run_cli, script_vtt
 
 ROOFTOP = "What grows best on the roof?"
 
 
 def serve(archive, log: Path, env: dict) -> tuple[subprocess.Popen, str]:
     """`onrecord serve --port 0 --json`; its address, from the line it prints once it listens."""
-    command = [sys.executable, "-m", "ui", "--archive", str(archive), "serve", "--port", "0", "--json"]
+    command = [*ONRECORD, "--archive", str(archive), "serve", "--port", "0", "--json"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log.open("w"), text=True, cwd=ROOT,
                                env={**os.environ, **env})
     ready, _, _ = select.select([process.stdout], [], [], 120)

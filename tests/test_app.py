@@ -125,7 +125,7 @@ def test_settings_show_models_and_never_the_key(app, monkeypatch):
 def test_settings_change_the_llm_at_run_time_and_keep_the_key_in_memory(app, tmp_path, monkeypatch, sample_archive):
     from llm_servers import scripted_server
 
-    from ui.app import resources
+    from onrecord.ui.app import resources
 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     for name in ("ONRECORD_LLM_MODEL", "ONRECORD_LLM_BASE_URL", "ONRECORD_LLM_API_KEY", "OPENAI_API_KEY",
@@ -182,7 +182,7 @@ def test_failed_and_duplicate_uploads_leave_nothing_behind(app, tmp_path, monkey
 
 
 def test_only_stored_uploads_are_ever_discarded(tmp_path):
-    from ui.app.uploads import discard_upload, original_name, store_upload
+    from onrecord.ui.app.uploads import discard_upload, original_name, store_upload
 
     stored = store_upload(tmp_path / "uploads", "talk.mp3", b"data")
     mine = tmp_path / "talk.mp3"
@@ -200,7 +200,7 @@ def test_only_stored_uploads_are_ever_discarded(tmp_path):
     ("..", "upload"), ("rock <script>.mp3", "rock _script_.mp3"), ("интервью.mp3", "интервью.mp3"),
 ])
 def test_uploaded_file_names_are_stored_safely(tmp_path, name, stored):
-    from ui.app.uploads import store_upload
+    from onrecord.ui.app.uploads import store_upload
 
     path = store_upload(tmp_path / "uploads", name, b"data")
     assert path.parent == tmp_path / "uploads" and path.name.endswith("-" + stored)

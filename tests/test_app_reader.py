@@ -115,8 +115,8 @@ def test_search_links_plays_once_and_a_new_search_starts_silent(app, scripts):
 
 
 def test_paragraphs_follow_turns_pauses_and_sentences():
-    from search.models import Segment
-    from search.paragraphs import paragraphs
+    from onrecord.search.models import Segment
+    from onrecord.search.paragraphs import paragraphs
 
     said = [Segment(0, 3, "Hi.", "A"), Segment(3, 6, "Hello there.", "B"), Segment(6, 9, "And so", "B"),
             Segment(12, 14, "on.", "B")] + [Segment(14 + 5 * k, 19 + 5 * k, f"Part {k}.", "B") for k in range(12)]
@@ -186,8 +186,8 @@ def test_an_empty_archive_says_what_to_do_next_on_every_reading_page(app, tmp_pa
 def test_a_rerun_reuses_the_transcript_and_writes_no_export_until_asked(app, monkeypatch):
     """The interview page reruns on every click: the transcript is read once per archive revision, and the five
     export formats are written only when their download is clicked."""
-    from search import export as export_module
-    from search.store.archive import Archive
+    from onrecord.search import export as export_module
+    from onrecord.search.store.archive import Archive
 
     reads, written = [], []
     real_segments, real_export = Archive.segments, export_module.export

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import SAMPLES
-from ingest.audio import SAMPLE_RATE, windows
+from onrecord.ingest.audio import SAMPLE_RATE, windows
 
 
 def test_windows_hold_exactly_the_decoded_audio():

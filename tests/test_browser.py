@@ -6,14 +6,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ONRECORD, ROOT, run_cli
 from llm_servers import free_port
 
 # Debian's chromium on PATH, or wherever ONRECORD_CHROMIUM points.
@@ -35,7 +34,7 @@ def app_url(sample_archive, model_cache, tmp_path_factory):
     log = tmp_path_factory.mktemp("app") / "app.log"
     env = {**os.environ, "XDG_CACHE_HOME": str(model_cache)}
     with open(log, "w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "ui", "--archive", str(sample_archive), "ui", "--port",
+        server = subprocess.Popen([*ONRECORD, "--archive", str(sample_archive), "ui", "--port",
                                    str(port)], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:

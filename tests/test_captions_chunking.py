@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.captions import CaptionError, parse_srt, parse_vtt
-from search.retrieval.chunking import chunk_segments
-from search.models import Segment
-from search.timefmt import format_timestamp, parse_timestamp
+from onrecord.ingest.captions import CaptionError, parse_srt, parse_vtt
+from onrecord.search.retrieval.chunking import chunk_segments
+from onrecord.search.models import Segment
+from onrecord.search.timefmt import format_timestamp, parse_timestamp
 
 
 def test_vtt_voice_tags_entities_and_styling():

@@ -7,8 +7,8 @@ import uuid
 import chromadb
 import pytest
 
-from search.store import claims
-from search.store.claims import Claims
+from onrecord.search.store import claims
+from onrecord.search.store.claims import Claims
 
 
 class Clock:

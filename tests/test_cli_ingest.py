@@ -26,7 +26,7 @@ def test_every_command_has_help_and_json(command):
 
 
 def test_every_command_is_tested_for_help():
-    from ui.cli import main
+    from onrecord.ui.cli import main
 
     assert sorted(main.commands) == sorted(COMMANDS)
 

@@ -21,11 +21,11 @@ def test_an_export_with_no_segments_fails_in_one_line_and_the_batch_goes_on(tmp_
 
 
 def test_a_models_write_up_is_shown_as_text_never_as_markup(app, tmp_path):
-    from search.models import Quote
-    from search.store import open_archive
-    from search.config import Settings
-    from search.writeups.summary import InterviewSummary, Topic
-    from ui.app import resources
+    from onrecord.search.models import Quote
+    from onrecord.search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.writeups.summary import InterviewSummary, Topic
+    from onrecord.ui.app import resources
 
     archive = tmp_path / "archive"
     assert run_cli("--archive", str(archive), "ingest", str(SAMPLES / "transcripts" / "gardening.vtt")).returncode == 0
@@ -76,9 +76,9 @@ def test_a_whisper_model_that_cannot_be_loaded_is_one_line_and_exit_1(tmp_path):
 def test_an_app_job_whose_ingestor_cannot_be_built_fails_and_the_worker_goes_on(tmp_path):
     import time
 
-    from search.config import Settings
-    from search.store import open_archive
-    from ui.app.jobs import JobBoard
+    from onrecord.search.config import Settings
+    from onrecord.search.store import open_archive
+    from onrecord.ui.app.jobs import JobBoard
 
     talks = []
     for n in range(3):
@@ -102,9 +102,9 @@ def test_an_app_job_whose_ingestor_cannot_be_built_fails_and_the_worker_goes_on(
 def test_counting_tokens_never_untruncates_a_concurrent_encoding(tmp_path):
     import threading
 
-    from search.config import Settings
-    from search.retrieval.embedder import embedder_for
-    from search.retrieval.onnx_encoder import OnnxEncoder
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.retrieval.onnx_encoder import OnnxEncoder
 
     warm = tmp_path / "warm.vtt"  # the first ingest exports the embedder to ONNX, as a user's does
     warm.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nA warm cache.\n")
@@ -133,13 +133,13 @@ def test_a_long_lived_searcher_follows_a_reindex_made_elsewhere(tmp_path):
     import shutil
     import time
 
-    from search.config import Settings
-    from search.retrieval.embedder import _bundled_path, embedder_for
-    from search.retrieval.searcher import Searcher
-    from search.store import open_archive
-    from search.writeups.answer import Answerer
-    from search.writeups.summary import Summarizer
-    from ui.app.jobs import JobBoard
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import _bundled_path, embedder_for
+    from onrecord.search.retrieval.searcher import Searcher
+    from onrecord.search.store import open_archive
+    from onrecord.search.writeups.answer import Answerer
+    from onrecord.search.writeups.summary import Summarizer
+    from onrecord.ui.app.jobs import JobBoard
 
     assert run_cli("ingest", str(SAMPLES / "transcripts" / "gardening.vtt")).returncode == 0
     settings = Settings()
@@ -166,8 +166,8 @@ def test_a_long_lived_searcher_follows_a_reindex_made_elsewhere(tmp_path):
 
 
 def test_a_repair_never_turns_a_quote_around():
-    from search.models import Segment
-    from search.writeups.quotes import TranscriptText
+    from onrecord.search.models import Segment
+    from onrecord.search.writeups.quotes import TranscriptText
 
     said = TranscriptText([Segment(0.0, 6.0, "We will raise the subscription price next year, at all tiers.", "CEO"),
                            Segment(6.0, 9.0, "Nobody likes that, but costs went up.", "CEO")])
@@ -178,12 +178,12 @@ def test_a_repair_never_turns_a_quote_around():
 
 
 def test_where_the_llm_runs_is_known_and_a_remote_one_is_named_on_every_answer(sample_archive):
-    from search.config import Settings
-    from search.retrieval.embedder import embedder_for
-    from search.retrieval.searcher import Searcher
-    from search.store import open_archive
-    from search.writeups.answer import Answerer
-    from search.writeups.llm import chat_model_for
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.retrieval.searcher import Searcher
+    from onrecord.search.store import open_archive
+    from onrecord.search.writeups.answer import Answerer
+    from onrecord.search.writeups.llm import chat_model_for
 
     def chat(**llm):
         return chat_model_for(Settings(archive=sample_archive, **llm))[0]
@@ -270,10 +270,10 @@ def test_a_url_larger_than_the_download_limit_is_refused_in_one_line(tmp_path):
 
 
 def test_an_exact_phrase_is_required_in_every_mode(sample_archive):
-    from search.config import Settings
-    from search.retrieval.embedder import embedder_for
-    from search.retrieval.searcher import Searcher
-    from search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.retrieval.searcher import Searcher
+    from onrecord.search.store import open_archive
 
     settings = Settings(archive=sample_archive)
     archive = open_archive(settings)

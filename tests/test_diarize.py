@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLES, json_lines, run_cli
-from ingest.diarize import SpeakerTurn, _at_most, assign_speakers, relabel
-from search.models import Segment, Word
+from onrecord.ingest.diarize import SpeakerTurn, _at_most, assign_speakers, relabel
+from onrecord.search.models import Segment, Word
 
 TWO_VOICES = ["rockets-interview.mp3", "coffee-interview.ogg", "city-bikes.mp4"]
 
@@ -158,13 +158,13 @@ def test_a_diarizer_that_fails_costs_the_speakers_not_the_interview(isolated_arc
     """A real failure of the real diarizer: asked for CUDA on a machine without it, while Whisper runs on the CPU."""
     import torch
 
-    from ingest.diarize import SenkoDiarizer
-    from ingest.pipeline import Ingestor
-    from ingest.sources import expand
-    from ingest.transcribe import TranscribeOptions, WhisperTranscriber
-    from search.config import Settings
-    from search.retrieval.embedder import embedder_for
-    from search.store import open_archive
+    from onrecord.ingest.diarize import SenkoDiarizer
+    from onrecord.ingest.pipeline import Ingestor
+    from onrecord.ingest.sources import expand
+    from onrecord.ingest.transcribe import TranscribeOptions, WhisperTranscriber
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.store import open_archive
 
     if torch.cuda.is_available():
         pytest.skip("CUDA works here, so the diarizer would not fail")

@@ -9,7 +9,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SAMPLES, json_lines, run_cli
-from ingest.captions import parse_srt, parse_vtt
-from search.config import Settings
-from search.store import open_archive
-from search.store.archive import interview_from_doc
+from conftest import ONRECORD, ROOT, SAMPLES, json_lines, run_cli
+from onrecord.ingest.captions import parse_srt, parse_vtt
+from onrecord.search.config import Settings
+from onrecord.search.store import open_archive
+from onrecord.search.store.archive import interview_from_doc
 
 GARDENING = SAMPLES / "transcripts" / "gardening.vtt"
 CHESS = SAMPLES / "transcripts" / "chess-podcast.srt"
@@ -175,7 +174,7 @@ def test_a_watched_folder_takes_each_file_once_it_is_complete_and_ctrl_c_exits_c
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copy(GARDENING, inbox / "gardening.vtt")  # there before the watch starts
-    watcher = subprocess.Popen([sys.executable, "-m", "ui", "ingest", "--watch", str(inbox)], cwd=ROOT,
+    watcher = subprocess.Popen([*ONRECORD, "ingest", "--watch", str(inbox)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(watcher.stdout), daemon=True).start()

@@ -10,11 +10,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from search.config import Settings
-from search.models import Chunk, Interview, Segment
-from search.retrieval import keyword, segments
-from search.retrieval.searcher import Searcher
-from search.store import open_archive
+from onrecord.search.config import Settings
+from onrecord.search.models import Chunk, Interview, Segment
+from onrecord.search.retrieval import keyword, segments
+from onrecord.search.retrieval.searcher import Searcher
+from onrecord.search.store import open_archive
 
 WORDS = ("rocket booster landing orbit fuel garden compost tomato aphids python typing async database "
          "index query coffee espresso grinder bicycle chain gear violin bow rosin").split()

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SAMPLES, fresh_archive, run_cli
-from search.models import Segment
-from search.retrieval.hits import matched_terms
-from search.retrieval.query import parse_query
-from search.retrieval.text import normalized, split_phrases, stems, words
-from search.writeups.quotes import TranscriptText
+from onrecord.search.models import Segment
+from onrecord.search.retrieval.hits import matched_terms
+from onrecord.search.retrieval.query import parse_query
+from onrecord.search.retrieval.text import normalized, split_phrases, stems, words
+from onrecord.search.writeups.quotes import TranscriptText
 
 LANGUAGES = ROOT / "tests" / "data" / "languages"
 TITLES = {"kosmos-ru": "ru", "energie-de": "de", "cocina-es": "es", "gardening": "en"}

@@ -35,8 +35,8 @@ def test_the_installed_openai_client_is_built_with_its_own_timeout_type():
     the installed client's Timeout, and a refused connection is an LLMError, not an AttributeError."""
     import openai
 
-    from search.config import Settings
-    from search.writeups.llm import LLMError, Message, OpenAIChat, chat_model_for
+    from onrecord.search.config import Settings
+    from onrecord.search.writeups.llm import LLMError, Message, OpenAIChat, chat_model_for
 
     chat, why = chat_model_for(Settings(llm_base_url=DEAD_SERVER, llm_model="any-model", llm_max_retries=0))
     assert why is None and isinstance(chat, OpenAIChat)
@@ -49,8 +49,8 @@ def test_the_installed_openai_client_is_built_with_its_own_timeout_type():
 def test_a_client_that_raises_while_being_built_is_one_reason(monkeypatch):
     import openai
 
-    from search.config import Settings
-    from search.writeups.llm import chat_model_for
+    from onrecord.search.config import Settings
+    from onrecord.search.writeups.llm import chat_model_for
 
     def broken(*args, **kwargs):
         raise RuntimeError("this release wants something else\nand a second line")
@@ -63,12 +63,12 @@ def test_a_client_that_raises_while_being_built_is_one_reason(monkeypatch):
 
 def test_a_client_that_fails_while_answering_falls_back_to_quotes(monkeypatch, sample_archive):
     """An exception no openai release documents, raised mid-call, still becomes the extractive answer."""
-    from search.config import Settings
-    from search.retrieval.embedder import embedder_for
-    from search.retrieval.searcher import Searcher
-    from search.store import open_archive
-    from search.writeups.answer import Answerer
-    from search.writeups.llm import chat_model_for
+    from onrecord.search.config import Settings
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.retrieval.searcher import Searcher
+    from onrecord.search.store import open_archive
+    from onrecord.search.writeups.answer import Answerer
+    from onrecord.search.writeups.llm import chat_model_for
 
     settings = Settings(archive=sample_archive, llm_base_url=DEAD_SERVER, llm_model="any-model")
     chat, _ = chat_model_for(settings)
@@ -102,8 +102,8 @@ def test_the_cli_answers_extractively_with_one_line_why(transcripts_archive, bas
 def test_the_http_api_answers_extractively(transcripts_archive, monkeypatch):
     from fastapi.testclient import TestClient
 
-    from search.config import Settings
-    from ui.api import create_app
+    from onrecord.search.config import Settings
+    from onrecord.ui.api import create_app
 
     for base_url in (DEAD_SERVER, UNPARSEABLE):
         for name, value in llm_env(base_url).items():

@@ -35,9 +35,9 @@ def archive(tmp_path_factory, model_cache, chroma_url) -> str:
 @pytest.fixture(scope="module")
 def transcripts(archive) -> dict[str, dict]:
     """Each interview's stored transcript, read from the archive in this process, by title."""
-    from search.config import Settings
-    from search.models import segment_to_json
-    from search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.models import segment_to_json
+    from onrecord.search.store import open_archive
 
     store = open_archive(Settings(archive=archive, chroma_url=None))
     return {i.title: {"interview": i.as_json(), "segments": [segment_to_json(s) for s in store.segments(i)]}
@@ -54,7 +54,7 @@ def talk(archive: str, tmp_path, script):
             stray.append(message)
 
     async def main():
-        server = StdioServerParameters(command=sys.executable, args=["-m", "ui", "--archive", archive, "mcp"],
+        server = StdioServerParameters(command=sys.executable, args=["-m", "onrecord.ui", "--archive", archive, "mcp"],
                                        env=dict(os.environ), cwd=str(ROOT))
         with open(tmp_path / "server-stderr.txt", "w") as errlog:
             async with (stdio_client(server, errlog=errlog) as (read, write),

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from ui.app import media
+from onrecord.ui.app import media
 
 
 @pytest.fixture

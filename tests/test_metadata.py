@@ -9,9 +9,9 @@ import subprocess
 import pytest
 
 from conftest import SAMPLES, run_cli
-from ingest.captions import parse_srt, parse_vtt
-from ingest.media import probe
-from ingest.metadata import clean_title, date_in_name, opening_date, recorded_date
+from onrecord.ingest.captions import parse_srt, parse_vtt
+from onrecord.ingest.media import probe
+from onrecord.ingest.metadata import clean_title, date_in_name, opening_date, recorded_date
 
 HASHED = "692502244f"  # how the app prefixes an upload (ui/app/uploads.py): 10 hex of its sha256
 

@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import APP, ROOT, run_cli
 
-from ingest import whisper_models
-from ingest.whisper_models import SplitModel, split_model_path
-from search.errors import OnrecordError
-from search.retrieval.text import words
+from onrecord.ingest import whisper_models
+from onrecord.ingest.whisper_models import SplitModel, split_model_path
+from onrecord.search.errors import OnrecordError
+from onrecord.search.retrieval.text import words
 
 FIXTURES = ROOT / "tests" / "data"
 SPANISH = FIXTURES / "spanish-interview.ogg"
@@ -63,7 +63,7 @@ def test_spanish_speech_with_base_is_stored_as_spanish_and_found_by_its_words(sp
 
 def cli_ingest(tmp_path: Path, *args: str):
     """`onrecord ingest` in this process (where the split models are swapped), its cache and archive in tmp_path."""
-    from ui.cli import main
+    from onrecord.ui.cli import main
 
     return CliRunner(env={"ONRECORD_CACHE_DIR": str(tmp_path / "cache")}).invoke(
         main, ["--archive", str(tmp_path / "new-archive"), "ingest", *args])

@@ -9,15 +9,15 @@ import json
 import pytest
 
 from conftest import run_cli
-from search.config import Settings
-from search.retrieval import hits as hits_module
-from search.retrieval.embedder import embedder_for
-from search.retrieval.query import Filters, parse_query
-from search.retrieval.searcher import CANDIDATES, PHRASE_BATCH, Searcher
-from search.retrieval.text import contains_phrase
-from search.store import archive as archive_module
-from search.store import open_archive
-from search.timefmt import format_timestamp
+from onrecord.search.config import Settings
+from onrecord.search.retrieval import hits as hits_module
+from onrecord.search.retrieval.embedder import embedder_for
+from onrecord.search.retrieval.query import Filters, parse_query
+from onrecord.search.retrieval.searcher import CANDIDATES, PHRASE_BATCH, Searcher
+from onrecord.search.retrieval.text import contains_phrase
+from onrecord.search.store import archive as archive_module
+from onrecord.search.store import open_archive
+from onrecord.search.timefmt import format_timestamp
 
 CUES = 4500  # 23 transcript pages; about 140 chunks, every one of them matching "topic"
 
@@ -71,7 +71,7 @@ def test_a_hit_decodes_only_the_segments_it_shows(long_archive, monkeypatch):
         seen.extend(candidates)
         return real_narrow(archive, candidates, *args, **kwargs)
 
-    monkeypatch.setattr("search.retrieval.searcher.narrow", narrow)
+    monkeypatch.setattr("onrecord.search.retrieval.searcher.narrow", narrow)
     found = searcher.search("talks about topic 5", limit=10)
     assert found and all(h.start < h.end for h in found)
     pages = [text for text in counting.decoded if text.startswith("[")]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SAMPLES, json_lines, run_cli
+from conftest import ONRECORD, ROOT, SAMPLES, json_lines, run_cli
 from llm_servers import scripted_server
 
 
@@ -34,7 +34,7 @@ def _batch(folder: Path) -> list[str]:
 
 
 def _start(archive: Path, sources: list[str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "ui", "--archive", str(archive), "ingest", *sources, "--json"],
+    return subprocess.Popen([*ONRECORD, "--archive", str(archive), "ingest", *sources, "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                             preexec_fn=_default_sigint)
 
@@ -47,8 +47,8 @@ def _default_sigint() -> None:
 
 def _state(archive: Path) -> dict:
     """What readers can see, and every record behind it."""
-    from search.config import Settings
-    from search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.store import open_archive
 
     a = open_archive(Settings(archive=archive))
     listed = {i.id: (i.segments, i.chunks) for i in a.list()}
@@ -197,8 +197,8 @@ def test_the_api_key_is_never_written_anywhere(tmp_path, model_cache):
 def test_an_archive_from_a_newer_onrecord_is_refused_not_touched(tmp_path):
     archive = tmp_path / "archive"
     run_cli("--archive", str(archive), "ingest", str(SAMPLES / "transcripts" / "gardening.vtt"))
-    from search.config import Settings
-    from search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.store import open_archive
 
     meta = open_archive(Settings(archive=archive))._meta
     meta.upsert(ids=["archive"], metadatas=[{"schema": 99}], embeddings=[[1.0]])
@@ -229,7 +229,7 @@ def test_a_transcript_with_100k_segments_streams_in_bounded_memory(tmp_path):
 def _ingest_measuring_peak(archive: Path, source: Path) -> tuple[list[dict], float]:
     """`onrecord ingest SOURCE` in a process of its own; its results and its peak RSS in MiB."""
     done = subprocess.run([sys.executable, "-c", (
-        "import resource, sys; from ui.cli import main\n"
+        "import resource, sys; from onrecord.ui.cli import main\n"
         "try:\n    main(['--archive', sys.argv[1], 'ingest', sys.argv[2], '--json'])\n"
         "except SystemExit as e:\n    code = e.code\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\nsys.exit(code)"),
@@ -243,7 +243,7 @@ def _three_hours(path: Path, speech_at: list[int]) -> Path:
     import av
     import numpy as np
 
-    from ingest.audio import SAMPLE_RATE, pcm_blocks
+    from onrecord.ingest.audio import SAMPLE_RATE, pcm_blocks
 
     speech = np.concatenate(list(pcm_blocks(SAMPLES / "rockets-interview.mp3")))
     total, minute = 3 * 3600 * SAMPLE_RATE, 60 * SAMPLE_RATE
@@ -309,7 +309,7 @@ def test_a_read_only_archive_folder_is_one_clear_line(tmp_path):
     archive, view = tmp_path / "archive", tmp_path / "view"
     run_cli("--archive", str(archive), "ingest", str(SAMPLES / "transcripts" / "gardening.vtt"))
     view.mkdir()
-    onrecord = f"{sys.executable} -m ui --archive {view}"
+    onrecord = f"{sys.executable} -m onrecord.ui --archive {view}"
     done = _in_own_mounts(f"""
         mount --bind {archive} {view} && mount -o remount,bind,ro {view} || exit 9
         for command in list "search water" "export gardening" "ingest {SAMPLES}/transcripts/chess-podcast.srt"; do
@@ -332,7 +332,7 @@ def test_a_full_disk_stops_writes_cleanly_and_a_rerun_completes(tmp_path):
     big = _vtt(tmp_path / "big.vtt", 20_000, "boats, harbours and the weather at sea")
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    onrecord = f"timeout 300 {sys.executable} -m ui --archive {mnt}/archive"
+    onrecord = f"timeout 300 {sys.executable} -m onrecord.ui --archive {mnt}/archive"
     two = f"{big} {SAMPLES}/transcripts/chess-podcast.srt"
     done = _in_own_mounts(f"""
         export ONRECORD_MIN_FREE_MB=16
@@ -362,12 +362,12 @@ def test_a_full_disk_stops_writes_cleanly_and_a_rerun_completes(tmp_path):
 
 FAILING_WRITER = """
 import sys, threading
-import ingest.pipeline
-from search.errors import OnrecordError
-from search.store.archive import Archive
-from ui.cli import main
+import onrecord.ingest.pipeline
+from onrecord.search.errors import OnrecordError
+from onrecord.search.store.archive import Archive
+from onrecord.ui.cli import main
 
-ingest.pipeline.EMBED_BATCH = 4  # several chunk writes per interview: the third, mid-interview, fails
+onrecord.ingest.pipeline.EMBED_BATCH = 4  # several chunk writes per interview: the third, mid-interview, fails
 stage_chunks, writes = Archive.stage_chunks, []
 
 def failing(self, *args, **kwargs):
@@ -398,8 +398,8 @@ def test_a_write_failing_on_the_writer_thread_leaves_nothing_and_says_one_line(t
     assert errors == [f"error: {broken}: archive {archive}: the chunk store broke"], done.stderr
     assert "Traceback" not in done.stderr
     assert "writes on ['onrecord-writer']" in done.stderr, "chunks are written on the writer's thread"
-    from search.config import Settings
-    from search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.store import open_archive
 
     a = open_archive(Settings(archive=archive))
     assert [i.title for i in a.list()] == ["gardening"], "the failed interview is not committed"

@@ -10,11 +10,11 @@ import pytest
 
 from conftest import SAMPLES as SAMPLES_DIR
 from conftest import json_lines, run_cli, script_vtt
-from search.config import Settings
-from search.retrieval.embedder import embedder_for
-from search.links import deep_link
-from search.retrieval.searcher import Searcher
-from search.store import open_archive
+from onrecord.search.config import Settings
+from onrecord.search.retrieval.embedder import embedder_for
+from onrecord.search.links import deep_link
+from onrecord.search.retrieval.searcher import Searcher
+from onrecord.search.store import open_archive
 
 HIT_KEYS = {"interview_id", "title", "start", "end", "text", "context_before", "context_after", "speaker", "score",
             "link", "matched_terms", "weak"}
@@ -139,7 +139,7 @@ def test_light_onnx_encoder_gives_sentence_transformers_vectors(tmp_path):
     """Search skips torch by running the exported graph itself; it must embed exactly like the library."""
     import numpy as np
 
-    from search.retrieval.embedder import SentenceTransformerEmbedder
+    from onrecord.search.retrieval.embedder import SentenceTransformerEmbedder
 
     texts = ["reusable rockets", "The booster flips around and lands on a ship. " * 40, "pip"]
     exporting = SentenceTransformerEmbedder(cache_dir=tmp_path)
@@ -155,7 +155,7 @@ def test_light_onnx_encoder_gives_sentence_transformers_vectors(tmp_path):
 
 def test_reindex_re_embeds_from_the_stored_transcript(tmp_path, isolated_archive):
     """Switch the embedding model without re-transcribing: a new chunks collection, then one switch."""
-    from search.retrieval.embedder import _bundled_path
+    from onrecord.search.retrieval.embedder import _bundled_path
 
     assert run_cli("ingest", str(SAMPLES_DIR / "transcripts")).returncode == 0
     before = {i["id"]: i["chunks"] for i in json.loads(run_cli("list", "--json").stdout)}

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import chroma_server
-from conftest import SAMPLES, json_lines, run_cli
+from conftest import ONRECORD, SAMPLES, json_lines, run_cli
 from llm_servers import free_port
 
 
@@ -64,7 +63,7 @@ def test_a_server_that_goes_away_mid_ingest_fails_cleanly_and_resumes(tmp_path):
     url = f"http://127.0.0.1:{port}"
     server = chroma_server.start(tmp_path / "data", port)
     chroma_server.wait_until_up(port, server)
-    ingest = subprocess.Popen([sys.executable, "-m", "ui", "--chroma-url", url, "ingest", str(folder), "--json"],
+    ingest = subprocess.Popen([*ONRECORD, "--chroma-url", url, "ingest", str(folder), "--json"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     first = ingest.stdout.readline()  # one interview is in; then the server dies
     server.kill()
@@ -92,7 +91,7 @@ def test_workers_on_one_server_share_a_folder_without_doing_anything_twice(serve
 
     folder = _talks(tmp_path / "incoming", 4, "lighthouses and tides", cues=600)
     url = f"{server_url}/workers"
-    workers = [subprocess.Popen([sys.executable, "-m", "ui", "--archive", url, "ingest", str(folder), "--json"],
+    workers = [subprocess.Popen([*ONRECORD, "--archive", url, "ingest", str(folder), "--json"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
                for _ in range(3)]
     results = [r for w in workers for r in json_lines(w.communicate(timeout=600)[0])]
@@ -113,8 +112,8 @@ def test_workers_on_one_server_share_a_folder_without_doing_anything_twice(serve
 
 
 def _archive(url: str):
-    from search.config import Settings
-    from search.store import open_archive
+    from onrecord.search.config import Settings
+    from onrecord.search.store import open_archive
 
     return open_archive(Settings(archive=url))
 

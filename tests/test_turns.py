@@ -8,8 +8,8 @@ import json
 import pytest
 
 from conftest import SAMPLES, run_cli, script_vtt
-from search.models import Segment
-from search.writeups.quotes import TranscriptText
+from onrecord.search.models import Segment
+from onrecord.search.writeups.quotes import TranscriptText
 
 
 def _search(*args):

@@ -11,13 +11,13 @@ import threading
 import pytest
 
 from conftest import SAMPLES, json_lines, run_cli
-from ingest.pipeline import Ingestor
-from ingest.sources import expand
-from ingest.transcribe import TranscribeOptions, WhisperTranscriber
-from search.config import Settings
-from search.retrieval.embedder import embedder_for
-from search.store import open_archive
-from search.timefmt import format_timestamp
+from onrecord.ingest.pipeline import Ingestor
+from onrecord.ingest.sources import expand
+from onrecord.ingest.transcribe import TranscribeOptions, WhisperTranscriber
+from onrecord.search.config import Settings
+from onrecord.search.retrieval.embedder import embedder_for
+from onrecord.search.store import open_archive
+from onrecord.search.timefmt import format_timestamp
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def _state(archive):
 
 
 def test_an_interrupted_ingest_is_invisible_and_the_rerun_completes_it(tmp_path, monkeypatch):
-    from ingest import pipeline
+    from onrecord.ingest import pipeline
 
     monkeypatch.setattr(pipeline, "PAGES_PER_WRITE", 2)  # 400 segments (800 s here) per write
     vtt = tmp_path / "long.vtt"

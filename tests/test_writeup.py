@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, run_cli
-from search.writeups.asides import find_asides
-from search.config import Settings
-from search.models import Quote
-from search.writeups.sentences import Sentence, split_sentences
-from search.store import open_archive
-from search.models import Segment
-from search.retrieval.text import words
-from search.writeups.topics import Unit, split_topics
+from onrecord.search.writeups.asides import find_asides
+from onrecord.search.config import Settings
+from onrecord.search.models import Quote
+from onrecord.search.writeups.sentences import Sentence, split_sentences
+from onrecord.search.store import open_archive
+from onrecord.search.models import Segment
+from onrecord.search.retrieval.text import words
+from onrecord.search.writeups.topics import Unit, split_topics
 from test_answers import assert_verbatim
 
 SUBJECTS = {"Coral reef bleaching": {"coral", "reef", "reefs", "bleaching", "bleached"},

@@ -1,3 +1,3 @@
-from ui.cli import main
+from onrecord.ui.cli import main
 
 main()

@@ -21,12 +21,12 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from ingest.sources import is_url
-from search.config import Settings
-from search.errors import NoArchive, NotFound, OnrecordError, StorageError
-from search.export import FORMATS, export
-from search.retrieval.query import MODES, Filters
-from search.writeups.llm import LLMError
+from onrecord.ingest.sources import is_url
+from onrecord.search.config import Settings
+from onrecord.search.errors import NoArchive, NotFound, OnrecordError, StorageError
+from onrecord.search.export import FORMATS, export
+from onrecord.search.retrieval.query import MODES, Filters
+from onrecord.search.writeups.llm import LLMError
 
 from .api_services import Services
 from .cli import deleted_json

@@ -8,8 +8,8 @@ import logging
 import threading
 from typing import Callable, TypeVar
 
-from search.config import Settings
-from search.errors import NoArchive, OnrecordError
+from onrecord.search.config import Settings
+from onrecord.search.errors import NoArchive, OnrecordError
 
 from .cli import _answerer, _searcher, _summarizer
 
@@ -31,7 +31,7 @@ class Services:
 
     def archive(self, *, create: bool = False):
         """Only an ingest creates a missing archive; every read gets NoArchive (503) until then."""
-        from search.store import open_archive
+        from onrecord.search.store import open_archive
 
         return self._once("archive", lambda: open_archive(self.settings, create=create))
 

@@ -19,7 +19,7 @@ def has_desktop() -> bool:
 
 def open_when_ready(url: str) -> None:
     if has_desktop():
-        subprocess.Popen([sys.executable, "-m", "ui.browser", url], stdin=subprocess.DEVNULL,
+        subprocess.Popen([sys.executable, "-m", "onrecord.ui.browser", url], stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
-from search.config import Settings
-from search.errors import OnrecordError
-from search.timefmt import format_timestamp
+from onrecord.search.config import Settings
+from onrecord.search.errors import OnrecordError
+from onrecord.search.timefmt import format_timestamp
 
 
 def _settings(ctx: click.Context, **overrides) -> Settings:
@@ -25,29 +25,29 @@ def _settings(ctx: click.Context, **overrides) -> Settings:
 
 def _archive(settings: Settings, *, create: bool = False):
     """The archive the command names; only ingest creates one (a read on a mistyped path must not)."""
-    from search.store import open_archive
+    from onrecord.search.store import open_archive
 
     return open_archive(settings, create=create)
 
 
 def _searcher(settings: Settings, archive=None):
-    from search.retrieval.embedder import embedder_for
-    from search.retrieval.searcher import Searcher
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.retrieval.searcher import Searcher
 
     archive = archive or _archive(settings)
     return Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir)
 
 
 def _answerer(settings: Settings, archive=None, searcher=None):  # searcher: a long-lived one (the API server's)
-    from search.writeups.answer import Answerer
-    from search.writeups.llm import chat_model_for
+    from onrecord.search.writeups.answer import Answerer
+    from onrecord.search.writeups.llm import chat_model_for
 
     chat, why_not = chat_model_for(settings)
     return Answerer(searcher or _searcher(settings, archive), chat, why_not)
 
 
 def _summarizer(settings: Settings, archive=None, answerer=None):
-    from search.writeups.summary import Summarizer
+    from onrecord.search.writeups.summary import Summarizer
 
     return Summarizer(answerer or _answerer(settings, archive), context_tokens=settings.llm_context_tokens,
                       topic_minutes=settings.topic_minutes)
@@ -129,7 +129,7 @@ def list_(ctx, as_json):
 @handle_errors
 def show(ctx, interview, as_json):
     """Show an interview's metadata and its transcript with timestamps."""
-    from search.export import export
+    from onrecord.search.export import export
 
     archive = _archive(_settings(ctx))
     found = archive.resolve(interview)
@@ -160,7 +160,7 @@ def show(ctx, interview, as_json):
 @handle_errors
 def export(ctx, interview, fmt, output, as_json):
     """Export a transcript as SRT, WebVTT, text, JSON or Markdown."""
-    from search.export import export as render
+    from onrecord.search.export import export as render
 
     settings = _settings(ctx)
     archive = _archive(settings)
@@ -218,7 +218,7 @@ def delete(ctx, interview, yes, as_json):
 @handle_errors
 def edit(ctx, interview, title, date, as_json):
     """Change an interview's title or recording date in place (nothing is transcribed again)."""
-    from search.store.details import update_details
+    from onrecord.search.store.details import update_details
 
     if title is None and date is None:
         raise OnrecordError("nothing to change: give --title and/or --date")
@@ -241,8 +241,8 @@ def edit(ctx, interview, title, date, as_json):
 @handle_errors
 def speakers(ctx, interview, rename, as_json):
     """List who speaks in an interview (label, name, talk time, first words), or name one of them."""
-    from search.store.speakers import rename as rename_speaker
-    from search.store.speakers import speaker_table
+    from onrecord.search.store.speakers import rename as rename_speaker
+    from onrecord.search.store.speakers import speaker_table
 
     archive = _archive(_settings(ctx))
     found = archive.resolve(interview)
@@ -272,7 +272,7 @@ def speakers(ctx, interview, rename, as_json):
 def diarize(ctx, interviews, every, speakers, as_json):
     """Tell the speakers apart in recordings already in the archive, from their media, without transcribing
     them again. Their speakers become Speaker 1..N (names given before are cleared)."""
-    from ingest.diarize import SenkoDiarizer, add_speakers
+    from onrecord.ingest.diarize import SenkoDiarizer, add_speakers
 
     settings = _settings(ctx)
     archive = _archive(settings)
@@ -304,8 +304,8 @@ def diarize(ctx, interviews, every, speakers, as_json):
 @handle_errors
 def reindex(ctx, embed_model, as_json):
     """Re-embed every interview from its stored transcript (e.g. with a new embedding model)."""
-    from search.retrieval.embedder import embedder_for
-    from search.store.reindex import reindex as run_reindex
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.store.reindex import reindex as run_reindex
 
     settings = _settings(ctx, embed_model=embed_model)
     archive = _archive(settings)
@@ -324,8 +324,8 @@ def reindex(ctx, embed_model, as_json):
 @handle_errors
 def migrate(ctx, as_json):
     """Upgrade an archive made by an older onrecord, in place. Safe to interrupt and run again."""
-    from search.store.migrate import migrate as run_migrate
-    from search.store import open_archive
+    from onrecord.search.store.migrate import migrate as run_migrate
+    from onrecord.search.store import open_archive
 
     archive = open_archive(_settings(ctx), upgrading=True)
     done = run_migrate(archive)

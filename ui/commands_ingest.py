@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from search.errors import OnrecordError
-from search.timefmt import format_timestamp
+from onrecord.search.errors import OnrecordError
+from onrecord.search.timefmt import format_timestamp
 
 from .cli import _archive, _settings, handle_errors, main
 
@@ -38,11 +38,11 @@ def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, 
     """Add media files, folders, URLs, podcast feeds and transcripts (VTT, SRT, JSON) to the archive."""
     from rich.console import Console
 
-    from ingest.diarize import diarizer_for
-    from ingest.fetch import DownloadLimits
-    from ingest.pipeline import Ingestor
-    from ingest.transcribe import TranscribeOptions, WhisperTranscriber
-    from search.retrieval.embedder import embedder_for
+    from onrecord.ingest.diarize import diarizer_for
+    from onrecord.ingest.fetch import DownloadLimits
+    from onrecord.ingest.pipeline import Ingestor
+    from onrecord.ingest.transcribe import TranscribeOptions, WhisperTranscriber
+    from onrecord.search.retrieval.embedder import embedder_for
 
     from .progress import IngestProgress
 
@@ -76,8 +76,8 @@ def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, 
 def _expanded(sources, limit: int | None, console) -> list:
     """Files, folders and URLs as sources; a URL that serves a podcast feed becomes its (newest `limit`)
     episodes."""
-    from ingest.feeds import expand_feeds
-    from ingest.sources import expand
+    from onrecord.ingest.feeds import expand_feeds
+    from onrecord.ingest.sources import expand
 
     found, feeds = expand_feeds(expand(sources), limit=limit)
     for feed in feeds:
@@ -89,7 +89,7 @@ def _expanded(sources, limit: int | None, console) -> list:
 
 
 def _watched(folder: Path, console):
-    from ingest.watch import watch_folder
+    from onrecord.ingest.watch import watch_folder
 
     if not folder.expanduser().is_dir():
         raise OnrecordError(f"cannot watch {folder}: no such folder")
@@ -102,7 +102,7 @@ def _watched(folder: Path, console):
 def _announced(sources, progress, archive):
     """Sources as they are ingested, with a line on stderr before each feed episode not yet in the archive (its
     download may take a while before a progress bar appears); those already there are reported as skipped."""
-    from ingest.sources import content_id
+    from onrecord.ingest.sources import content_id
 
     if not isinstance(sources, list):  # a watched folder: each file has its result line
         yield from sources

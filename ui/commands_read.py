@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from search.config import is_loopback
-from search.errors import OnrecordError
-from search.timefmt import format_timestamp
+from onrecord.search.config import is_loopback
+from onrecord.search.errors import OnrecordError
+from onrecord.search.timefmt import format_timestamp
 
 from .cli import _answerer, _archive, _emit_json, _searcher, _settings, _summarizer, handle_errors, main
 
@@ -29,7 +29,7 @@ from .cli import _answerer, _archive, _emit_json, _searcher, _settings, _summari
 @handle_errors
 def search(ctx, query, limit, interviews, speaker, since, until, mode, as_json):
     """Search what was said. QUERY "-" reads one query per line from stdin."""
-    from search.retrieval.query import Filters
+    from onrecord.search.retrieval.query import Filters
 
     settings = _settings(ctx)
     searcher = _searcher(settings)
@@ -60,7 +60,7 @@ def search(ctx, query, limit, interviews, speaker, since, until, mode, as_json):
 @handle_errors
 def summarize(ctx, interview, topic, interviews, refresh, as_json):
     """Topic-by-topic write-up of an interview, or (--topic) a topic across interviews."""
-    from search.retrieval.query import Filters
+    from onrecord.search.retrieval.query import Filters
 
     if bool(interview) == bool(topic):
         raise OnrecordError("give an interview, or --topic TOPIC (not both)")
@@ -78,7 +78,7 @@ def summarize(ctx, interview, topic, interviews, refresh, as_json):
 
 
 def _print_summary(summary) -> None:
-    from search.writeups.summary import format_range
+    from onrecord.search.writeups.summary import format_range
 
     click.echo(f"{summary.title}" + ("" if summary.mode == "llm" else "  [extractive]"))
     click.echo(f"\n{summary.overview}\n")
@@ -116,7 +116,7 @@ def _print_quotes(quotes, indent: str = "") -> None:
 @handle_errors
 def ask(ctx, question, interviews, as_json):
     """Answer a question from verbatim, timestamped quotes (extractive when no LLM is configured)."""
-    from search.retrieval.query import Filters
+    from onrecord.search.retrieval.query import Filters
 
     answer = _answerer(_settings(ctx)).ask(question, Filters(interviews=tuple(interviews)))
     if as_json:

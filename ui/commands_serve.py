@@ -7,8 +7,8 @@ import json
 
 import click
 
-from search.config import is_loopback
-from search.errors import NoArchive, OnrecordError
+from onrecord.search.config import is_loopback
+from onrecord.search.errors import NoArchive, OnrecordError
 
 from .cli import _archive, _settings, handle_errors, main
 

@@ -26,10 +26,10 @@ from mcp.server.stdio import stdio_server
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from search.config import Settings
-from search.errors import OnrecordError
-from search.links import deep_link
-from search.timefmt import format_timestamp, parse_timestamp
+from onrecord.search.config import Settings
+from onrecord.search.errors import OnrecordError
+from onrecord.search.links import deep_link
+from onrecord.search.timefmt import format_timestamp, parse_timestamp
 
 from .cli import _archive, _summarizer
 
@@ -105,7 +105,7 @@ def search(query: Annotated[str, Field(description="What to look for: words, a p
     """Search what was said across the archive, by keyword and by meaning. Each hit is a verbatim passage of one
     speaker: interview_id, title, speaker, start/end seconds, timestamp, link (opens the recording there), text,
     the sentences around it (context_before/after) and a score. Weak hits were found by meaning alone."""
-    from search.retrieval.query import Filters
+    from onrecord.search.retrieval.query import Filters
 
     filters = Filters(interviews=(interview,) if interview else (), speaker=speaker)
     hits = _resources(ctx).searcher.search(query, limit=limit, filters=filters)
@@ -118,7 +118,7 @@ def ask(question: Annotated[str, Field(description="A question about what was sa
     """Answer a question from the archive. The answer cites quotes verified word for word against the transcripts,
     each with interview_id, title, speaker, start/end seconds, timestamp and link. mode is "llm" when a language
     model wrote the answer, "extractive" when the answer is the best passages themselves (notice says why)."""
-    from search.retrieval.query import Filters
+    from onrecord.search.retrieval.query import Filters
 
     answer = _resources(ctx).answerer.ask(question, Filters(interviews=(interview,) if interview else ()))
     data = answer.as_json()

@@ -7,7 +7,7 @@ import sys
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from search.timefmt import format_timestamp
+from onrecord.search.timefmt import format_timestamp
 
 
 class _AudioTimeColumn(TextColumn):

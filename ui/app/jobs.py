@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ingest.diarize import diarizer_for
-from ingest.fetch import DownloadLimits
-from ingest.pipeline import Ingestor, IngestResult
-from ingest.sources import Source, expand
-from ingest.transcribe import TranscribeOptions, WhisperTranscriber
-from search.errors import OnrecordError
-from search.retrieval.embedder import Embedder
-from ui.app.uploads import discard_upload, original_name
+from onrecord.ingest.diarize import diarizer_for
+from onrecord.ingest.fetch import DownloadLimits
+from onrecord.ingest.pipeline import Ingestor, IngestResult
+from onrecord.ingest.sources import Source, expand
+from onrecord.ingest.transcribe import TranscribeOptions, WhisperTranscriber
+from onrecord.search.errors import OnrecordError
+from onrecord.search.retrieval.embedder import Embedder
+from onrecord.ui.app.uploads import discard_upload, original_name
 
 
 @dataclass

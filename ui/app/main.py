@@ -1,18 +1,14 @@
 """onrecord's Streamlit app: the entry script only builds the navigation and runs the chosen page."""
 
 import hmac
-import sys
 from pathlib import Path
 
 import streamlit as st
 
-# `streamlit run` executes this file as a script; make the project's packages importable from a checkout too.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from onrecord.search.errors import OnrecordError
+from onrecord.ui.app import resources
 
 VIEWS = Path(__file__).parent / "views"  # not "pages/": Streamlit would list that folder on its own
-
-from search.errors import OnrecordError  # noqa: E402 - after the path fix above
-from ui.app import resources  # noqa: E402
 
 st.set_page_config(page_title="onrecord", page_icon=":material/mic:", layout="wide")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 from pydantic import SecretStr
 
-from search.config import Settings
+from onrecord.search.config import Settings
 
 
 @st.cache_resource
@@ -18,15 +18,15 @@ def settings() -> Settings:
 
 @st.cache_resource
 def archive():
-    from search.store import open_archive
+    from onrecord.search.store import open_archive
 
     return open_archive(settings(), create=True)  # `onrecord ui` refuses a missing archive; Add may fill a new one
 
 
 @st.cache_resource
 def searcher():
-    from search.retrieval.embedder import embedder_for
-    from search.retrieval.searcher import Searcher
+    from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.retrieval.searcher import Searcher
 
     return Searcher(archive(), embedder_for(settings(), archive().embed_model), settings().cache_dir)
 
@@ -87,8 +87,8 @@ def summarizer():
 
 @st.cache_resource(max_entries=1)
 def _answerer(version: int, _choice: LLMChoice | None):
-    from search.writeups.answer import Answerer
-    from search.writeups.llm import chat_model_for
+    from onrecord.search.writeups.answer import Answerer
+    from onrecord.search.writeups.llm import chat_model_for
 
     chat, why_not = chat_model_for(_with_llm(_choice))
     return Answerer(searcher(), chat, why_not)
@@ -96,7 +96,7 @@ def _answerer(version: int, _choice: LLMChoice | None):
 
 @st.cache_resource(max_entries=1)
 def _summarizer(version: int, _answerer):
-    from search.writeups.summary import Summarizer
+    from onrecord.search.writeups.summary import Summarizer
 
     return Summarizer(_answerer, context_tokens=settings().llm_context_tokens,
                       topic_minutes=settings().topic_minutes)
@@ -104,7 +104,7 @@ def _summarizer(version: int, _answerer):
 
 @st.cache_resource
 def jobs():
-    from ui.app.jobs import JobBoard
+    from onrecord.ui.app.jobs import JobBoard
 
     return JobBoard(archive(), settings(), searcher().current_embedder, added=searcher().mark_stale)
 
@@ -124,7 +124,7 @@ def transcript(interview_id: str) -> Transcript:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _transcript(interview_id: str, revision: tuple) -> Transcript:
-    from ui.app.reader import paragraph_data
+    from onrecord.ui.app.reader import paragraph_data
 
     store = archive()
     segments = tuple(store.segments(store.get(interview_id)))

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from search.models import Interview, Quote
-from search.timefmt import format_timestamp
-from ui.app import media as served
+from onrecord.search.models import Interview, Quote
+from onrecord.search.timefmt import format_timestamp
+from onrecord.ui.app import media as served
 
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".mpg", ".mpeg"}
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from search.models import Interview, Segment
-from search.paragraphs import paragraphs
+from onrecord.search.models import Interview, Segment
+from onrecord.search.paragraphs import paragraphs
 
 HERE = Path(__file__).parent
 PLAYER_KEY = "reader-player"

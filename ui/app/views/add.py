@@ -6,9 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.app import resources
-from ui.app.uploads import original_name, store_upload
-from ui.app.widgets import clock, escape
+from onrecord.ui.app import resources
+from onrecord.ui.app.uploads import original_name, store_upload
+from onrecord.ui.app.widgets import clock, escape
 
 st.title("Add interviews")
 settings = resources.settings()

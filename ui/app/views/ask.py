@@ -3,9 +3,9 @@ sentence by sentence; each cited quote is a chip that plays exactly the quoted w
 
 import streamlit as st
 
-from search.errors import OnrecordError
-from ui.app import resources
-from ui.app.widgets import escape, quote_chips
+from onrecord.search.errors import OnrecordError
+from onrecord.ui.app import resources
+from onrecord.ui.app.widgets import escape, quote_chips
 
 st.title("Ask")
 answerer = resources.answerer()

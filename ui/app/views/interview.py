@@ -4,15 +4,15 @@ The page's URL is /interview?id=<id>&t=<seconds>: opening it cues that moment, s
 
 import streamlit as st
 
-from search.errors import OnrecordError
-from search.export import FORMATS, export
-from search.languages import language_name
-from search.models import Interview, Quote
-from search.store.details import update_details
-from search.store.speakers import rename, speaker_table
-from ui.app import resources
-from ui.app.reader import PLAYER_KEY, reader, request_seek, take_seek
-from ui.app.widgets import clock, escape, player, player_kind
+from onrecord.search.errors import OnrecordError
+from onrecord.search.export import FORMATS, export
+from onrecord.search.languages import language_name
+from onrecord.search.models import Interview, Quote
+from onrecord.search.store.details import update_details
+from onrecord.search.store.speakers import rename, speaker_table
+from onrecord.ui.app import resources
+from onrecord.ui.app.reader import PLAYER_KEY, reader, request_seek, take_seek
+from onrecord.ui.app.widgets import clock, escape, player, player_kind
 
 
 def seconds(value: str | None) -> float | None:

@@ -4,11 +4,11 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from search.languages import language_name
-from search.models import Interview
-from ui.app import resources
-from ui.app.uploads import original_name
-from ui.app.widgets import clock, escape
+from onrecord.search.languages import language_name
+from onrecord.search.models import Interview
+from onrecord.ui.app import resources
+from onrecord.ui.app.uploads import original_name
+from onrecord.ui.app.widgets import clock, escape
 
 # Streamlit has no "danger" button: the confirming one is keyed, and its key is a CSS class. It is the only red
 # button on the page (Open is not a primary button: the default theme's primary colour is red too).

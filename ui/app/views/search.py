@@ -6,10 +6,10 @@ import datetime as dt
 
 import streamlit as st
 
-from search.errors import OnrecordError
-from search.retrieval.query import Filters
-from ui.app import resources
-from ui.app.widgets import clock, escape, highlighted, inline_player, play_button, transcript_link
+from onrecord.search.errors import OnrecordError
+from onrecord.search.retrieval.query import Filters
+from onrecord.ui.app import resources
+from onrecord.ui.app.widgets import clock, escape, highlighted, inline_player, play_button, transcript_link
 
 st.title("Search")
 interviews = resources.interviews()

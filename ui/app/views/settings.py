@@ -4,11 +4,11 @@ this app is using. The API key is kept in memory only and never shown back."""
 import streamlit as st
 from pydantic import SecretStr
 
-from search.store import is_server
-from search.writeups.llm import LLMError, Message
-from ui.app import resources
-from ui.app.resources import LLMChoice
-from ui.app.widgets import escape
+from onrecord.search.store import is_server
+from onrecord.search.writeups.llm import LLMError, Message
+from onrecord.ui.app import resources
+from onrecord.ui.app.resources import LLMChoice
+from onrecord.ui.app.widgets import escape
 
 st.title("Settings")
 settings = resources.settings()

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from search.errors import OnrecordError
-from search.retrieval.query import Filters
-from ui.app import resources
-from ui.app.widgets import escape, quote_chips
+from onrecord.search.errors import OnrecordError
+from onrecord.search.retrieval.query import Filters
+from onrecord.ui.app import resources
+from onrecord.ui.app.widgets import escape, quote_chips
 
 st.title("Topics")
 interviews = resources.interviews()
