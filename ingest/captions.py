@@ -6,8 +6,11 @@ from __future__ import annotations
 import html
 import json
 import re
+from urllib.parse import urlsplit
 
-from onrecord.search.models import Segment, Transcript, Word, segment_from_json
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from onrecord.search.models import Segment, Transcript, Word
 from onrecord.search.timefmt import parse_timestamp
 
 from .metadata import header_details
@@ -37,30 +40,112 @@ def parse_srt(text: str, title: str) -> Transcript:
     return Transcript(title=title, segments=_parse_cues(text.lstrip("\ufeff").splitlines()))
 
 
+_NOT_OURS = "not an onrecord JSON export or a Podcasting 2.0 JSON transcript"
+
+
+class _Checked(BaseModel):
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)  # json.loads reads NaN and Infinity
+
+
+class WordIn(_Checked):
+    start: float
+    end: float
+    word: str
+    probability: float | None = None
+
+
+class SegmentIn(_Checked):
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    words: list[WordIn] = []
+
+    @model_validator(mode="after")
+    def _in_order(self) -> SegmentIn:
+        if self.end < self.start:
+            raise ValueError("ends before it starts")
+        return self
+
+    def segment(self) -> Segment:
+        return Segment(self.start, self.end, self.text, self.speaker or None,
+                       tuple(Word(w.start, w.end, w.word, w.probability) for w in self.words))
+
+
+class InterviewIn(_Checked):
+    """What an import takes from an export's `interview` (Interview.as_json); the rest (its id, source, counts)
+    is the exporting archive's and is recomputed here."""
+
+    title: str | None = None
+    language: str | None = None
+    date: str | None = None
+    show: str | None = None
+    media: str | None = None
+
+
+class ExportIn(_Checked):
+    """onrecord's JSON export (search/export.py), as an import checks it."""
+
+    interview: InterviewIn | None = None
+    segments: list[SegmentIn]
+
+
 def parse_json(text: str, title: str) -> Transcript:
-    """onrecord's own export (its interview id is read by `sources.content_id`), or a Podcasting 2.0 JSON
-    transcript (told apart by its segments' `startTime`)."""
+    """onrecord's own export, checked field by field, or a Podcasting 2.0 JSON transcript (told apart by its
+    segments' `startTime`). An export's id is not taken from it (sources.content_id hashes the file, as for any
+    transcript), and its media only as a web link."""
     try:
         data = json.loads(text)
-        if _is_podcast_json(data):
-            return Transcript(title=title, segments=_podcast_segments(data["segments"]))
-        info = data.get("interview") or {}
-        segments = [segment_from_json(s) for s in data["segments"]]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise CaptionError(f"not an onrecord JSON export or a Podcasting 2.0 JSON transcript "
-                           f"({exc.__class__.__name__}: {exc})") from exc
-    if not segments:
+    except ValueError as exc:
+        raise CaptionError(f"{_NOT_OURS} (not JSON: {exc})") from exc
+    if _is_podcast_json(data):
+        return _podcast_transcript(data, title)
+    if not isinstance(data, dict) or not {"interview", "segments"} & data.keys():
+        raise CaptionError(_NOT_OURS)
+    export = _validated(data)
+    if not export.segments:
         raise CaptionError("an onrecord JSON export with no segments: nothing to add")
-    transcript = Transcript(title=info.get("title") or title, language=info.get("language"),
-                            date=info.get("date"), media=info.get("media"), show=info.get("show"),
-                            segments=segments)
-    return transcript
+    info = export.interview or InterviewIn()
+    return Transcript(title=info.title or title, language=info.language or None, date=info.date or None,
+                      media=web_link(info.media), show=info.show or None,
+                      segments=[s.segment() for s in export.segments])
+
+
+def _validated(data: dict) -> ExportIn:
+    try:
+        return ExportIn.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise CaptionError(f"{where or 'the file'}: {first['msg'].removeprefix('Value error, ')}{more}") from None
+
+
+def web_link(media: str | None) -> str | None:
+    """`media` when it is an http(s) URL (a link to the episode); None for anything else. An imported file's
+    path or `media:` reference would name a file on this server, which the app would then serve."""
+    try:
+        parts = urlsplit((media or "").strip())
+        linked = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # a malformed IPv6 literal or port
+        return None
+    return media.strip() if linked else None
 
 
 def _is_podcast_json(data) -> bool:
     segments = data.get("segments") if isinstance(data, dict) else None
-    return "interview" not in data and bool(segments) and isinstance(segments[0], dict) \
-        and "startTime" in segments[0]
+    return isinstance(segments, list) and bool(segments) and "interview" not in data \
+        and isinstance(segments[0], dict) and "startTime" in segments[0]
+
+
+def _podcast_transcript(data: dict, title: str) -> Transcript:
+    try:
+        return Transcript(title=title, segments=_podcast_segments(data["segments"]))
+    except CaptionError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a piece without startTime, say
+        raise CaptionError(f"{_NOT_OURS} ({exc.__class__.__name__}: {exc})") from exc
 
 
 _SENTENCE_END = (".", "?", "!", "…")

@@ -5,7 +5,8 @@ an MP3 is left to yt-dlp, which is where it was going anyway). Each episode is o
 downloading anything: by its guid, qualified by the show's website (or the feed URL), so re-reading the feed
 skips what is already in the archive; an episode without a guid is identified by its enclosure URL exactly as if
 that URL had been ingested on its own. An episode with a Podcasting 2.0 `<podcast:transcript>` in a format
-onrecord reads (WebVTT, SRT, JSON) is imported from it, not transcribed."""
+onrecord reads (WebVTT, SRT, JSON) is imported from it, not transcribed. A feed on this machine or a private
+network, or one that redirects there, is refused unless the settings allow it (netguard.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from urllib.parse import urljoin, urlparse
 
 from onrecord.search.errors import SourceError
 
-from .fetch import http_client
+from .fetch import http_get
+from .netguard import private_allowed
 from .sources import MEDIA_SUFFIXES, Source, is_url
 
 MAX_FEED_BYTES = 64 * 2**20  # the biggest real feeds (thousands of episodes with show notes) are ~20 MB
@@ -65,16 +67,20 @@ class Feed:
     items: int  # all items, including those with nothing to ingest
 
 
-def expand_feeds(sources: Iterable[Source], *, limit: int | None = None) -> tuple[list[Source], list[Feed]]:
-    """Each URL source that is a feed replaced by its newest `limit` episodes (all when None); the feeds found."""
+def expand_feeds(sources: Iterable[Source], *, limit: int | None = None,
+                 allow_private: bool | None = None) -> tuple[list[Source], list[Feed]]:
+    """Each URL source that is a feed replaced by its newest `limit` episodes (all when None); the feeds found.
+    `allow_private`: fetch from local and private addresses too (None: as the settings in the environment say);
+    a URL refused for its address is a source with that error, never handed on to yt-dlp."""
     expanded: list[Source] = []
     feeds: list[Feed] = []
+    allow_private = private_allowed(allow_private)  # read once for the whole batch
     for source in sources:
         if source.kind != "url" or source.error or not is_url(source.url):
             expanded.append(source)
             continue
         try:
-            feed = fetch_feed(source.url)
+            feed = fetch_feed(source.url, allow_private)
         except SourceError as exc:
             expanded.append(Source(ref=source.ref, kind="url", error=str(exc)))
             continue
@@ -90,13 +96,14 @@ def expand_feeds(sources: Iterable[Source], *, limit: int | None = None) -> tupl
     return expanded, feeds
 
 
-def fetch_feed(url: str) -> Feed | None:
+def fetch_feed(url: str, allow_private: bool | None = None) -> Feed | None:
     """The feed at `url`, or None when what it serves is not a feed (or it cannot be fetched: yt-dlp, which
-    handles every other URL, then reports that in its own words)."""
+    handles every other URL, then reports that in its own words). A URL whose host, or a redirect's, may not be
+    fetched raises UrlRefused."""
     import httpx
 
     try:
-        with http_client() as client, client.stream("GET", url) as response:
+        with http_get(url, allow_private) as response:
             if response.status_code >= 400:
                 return None
             kind = response.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -155,14 +155,14 @@ class Ingestor:
             if episode.transcript:
                 try:
                     path = download_file(episode.transcript, Path(folder) / f"transcript{episode.transcript_suffix}",
-                                         MAX_TRANSCRIPT_BYTES)
+                                         MAX_TRANSCRIPT_BYTES, allow_private=self.limits.allow_private_urls)
                     return self._from_transcript_file(source, interview_id, path, episode)
                 except (SourceError, CaptionError) as exc:
                     if not episode.enclosure:
                         raise SourceError(f"transcript {episode.transcript}: {exc}") from exc
                     unusable = f"its transcript was not usable ({exc}), so its audio was transcribed"
             path = download_file(episode.enclosure, Path(folder) / f"episode{episode.enclosure_suffix}",
-                                 int(self.limits.max_mb * 2**20))
+                                 int(self.limits.max_mb * 2**20), allow_private=self.limits.allow_private_urls)
             interview = self._from_media(source, interview_id, path, media=episode.enclosure, title=episode.title,
                                          date=episode.date, show=episode.show)
             self._notice = "; ".join(n for n in (unusable, self._notice) if n) or None

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
@@ -96,12 +94,8 @@ def file_source(path: Path) -> Source:
 
 def content_id(source: Source) -> str:
     """Same bytes (or the same URL, or the same feed episode) -> the same interview id, wherever and whenever it
-    is ingested.
-    An onrecord JSON export keeps the id it was exported with, so moving it between archives is a no-op."""
-    if source.path is not None and source.path.suffix.lower() == ".json":
-        carried = _exported_id(source.path)
-        if carried:
-            return carried
+    is ingested. An onrecord JSON export is hashed like any other transcript file: the id it carries is not
+    taken, or an upload could claim the id of another source (a URL's, say) and stand in for it."""
     digest = hashlib.sha256()
     if source.episode is not None:  # known before anything is downloaded, so a re-read feed skips it
         digest.update(source.episode.identity.encode())
@@ -112,12 +106,3 @@ def content_id(source: Source) -> str:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()[:16]
-
-
-def _exported_id(path: Path) -> str | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-        carried = data["interview"]["id"]
-    except (ValueError, KeyError, TypeError):
-        return None
-    return carried if isinstance(carried, str) and re.fullmatch(r"[0-9a-f]{16}", carried) else None

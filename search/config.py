@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # folders on the server only under these roots (os.pathsep-separated), and none at all when unset.
     max_download_mb: float = 2048.0  # what one URL may bring in (ingest and the app)
     max_download_hours: float = 6.0
+    # URLs and feeds on this machine or a private network (127.0.0.1, 10.x, 169.254.169.254...) are not fetched,
+    # so a shared app or API is no way into them; true for a feed or a file server on your own network.
+    allow_private_urls: bool = False
     app_host: str = "127.0.0.1"  # set by `onrecord ui --host`
     app_password: SecretStr | None = None
     server_folders: str | None = None

@@ -21,7 +21,8 @@ from onrecord.search.timefmt import format_timestamp
 
 
 @pytest.fixture
-def media_server():
+def media_server(monkeypatch):
+    monkeypatch.setenv("ONRECORD_ALLOW_PRIVATE_URLS", "true")  # the server is on loopback, refused by default
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SAMPLES))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.RequestHandlerClass.log_message = lambda *a: None
@@ -36,10 +37,11 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.models
 def test_url_is_downloaded_transcribed_and_linked(media_server):
     url = f"{media_server}/rockets-interview.mp3"
     dead = f"http://127.0.0.1:{_closed_port()}/talk.mp3"
-    done = run_cli("ingest", url, dead, "--json")
+    done = run_cli("ingest", url, dead, "--json", process=True)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     ok, failed = json_lines(done.stdout)
     assert ok["status"] == "added" and ok["source"] == url
@@ -47,7 +49,7 @@ def test_url_is_downloaded_transcribed_and_linked(media_server):
     assert "refused" in failed["error"].lower() and "\n" not in failed["error"]
     [item] = json.loads(run_cli("list", "--json").stdout)
     assert item["kind"] == "url" and item["media"] == url and item["title"] == "rockets-interview"
-    again = json_lines(run_cli("ingest", url, "--json").stdout)[0]
+    again = json_lines(run_cli("ingest", url, "--json", process=True).stdout)[0]
     assert again["status"] == "skipped" and again["interview_id"] == ok["interview_id"]
 
 
