@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Callable, Iterable, Iterator
+from urllib.parse import quote
 
 from .models import Interview, Segment, segment_to_json
+from .render import markdown_line as _md
+from .render import markdown_paragraph as _para
 from .timefmt import format_timestamp
 
 FORMATS = ("srt", "vtt", "txt", "json", "md")
@@ -64,7 +66,7 @@ def _markdown(interview: Interview, segments: Iterable[Segment], summary) -> Ite
     if interview.speakers:
         facts.append("Speakers: " + _md(", ".join(interview.speakers)))
     if interview.date:
-        facts.append(f"Date: {interview.date}")
+        facts.append(f"Date: {_md(interview.date)}")
     yield "".join(f"- {f}\n" for f in facts) + "\n"
     if summary is not None:
         yield from _write_up(summary)
@@ -73,26 +75,29 @@ def _markdown(interview: Interview, segments: Iterable[Segment], summary) -> Ite
     for s in segments:
         if s.speaker and s.speaker != speaker:
             speaker = s.speaker
-            yield f"\n**{speaker}**\n\n"
-        yield f"[{format_timestamp(s.start, millis=False)}] {s.text}\n\n"
+            yield f"\n**{_md(speaker)}**\n\n"
+        yield f"[{format_timestamp(s.start, millis=False)}] {_md(s.text)}\n\n"
 
 
 def _write_up(summary) -> Iterator[str]:
     label = "" if summary.mode == "llm" else " *(extractive: the interview's own words)*"
-    yield f"{_md(summary.overview)}{label}\n\n"
+    yield f"{_para(summary.overview)}{label}\n\n"
     for topic in summary.topics:
         span = f"{format_timestamp(topic.start, millis=False)}–{format_timestamp(topic.end, millis=False)}"
         if topic.aside:
             yield f"*{_md(topic.title)} ({span})*\n\n"
             continue
-        yield f"## {_md(topic.title)} ({span})\n\n{_md(topic.summary)}\n\n"
+        yield f"## {_md(topic.title)} ({span})\n\n{_para(topic.summary)}\n\n"
         for q in topic.quotes:
-            when = format_timestamp(q.start, millis=False)
-            where = f"[{when}]({q.link})" if q.link else when
+            when, href = format_timestamp(q.start, millis=False), _href(q.link)
+            where = f"[{when}]({href})" if href else when
             who = f"{_md(q.speaker)}, " if q.speaker else ""  # a transcript without speakers names nobody
             yield f"> “{_md(q.text)}” — {who}{where}\n\n"
 
 
-def _md(text: str) -> str:
-    """Transcript text is data: keep it from turning into Markdown or HTML."""
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
+def _href(link: str | None) -> str | None:
+    """A quote's deep link as a link destination: only to a recording (http(s), a local file), and percent-encoded
+    so that a `)`, `<` or space in the media URL cannot end the link and start markup of its own."""
+    if not link or not link.startswith(("http://", "https://", "file:")):
+        return None
+    return quote(link, safe="/:?#&=%+,;@!$'*.-_~")

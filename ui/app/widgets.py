@@ -3,7 +3,6 @@ playable quotes, highlighted hit text."""
 
 from __future__ import annotations
 
-import html
 import mimetypes
 import re
 from dataclasses import dataclass, replace
@@ -12,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from onrecord.search.models import Interview, Quote
+from onrecord.search.render import markdown_text
 from onrecord.search.timefmt import format_timestamp
 from onrecord.ui.app import media as served
 
@@ -124,8 +124,10 @@ def quote_chips(quotes: list[Quote], interviews: dict[str, Interview], scope: st
 
 
 def escape(text: str) -> str:
-    """Transcript and LLM text are data: escaped for HTML, and for Markdown's own syntax."""
-    return re.sub(r"([\\`*_\[\]#|~$])", r"\\\1", html.escape(text, quote=False))
+    """Transcript and LLM text are data: escaped for HTML and for Markdown's own syntax, and bare URLs broken so
+    that Streamlit's remark-gfm does not link them (search/render.py). Line breaks stay: an answer keeps its
+    paragraphs."""
+    return markdown_text(text)
 
 
 def highlighted(text: str, terms: tuple[str, ...]) -> str:
@@ -134,5 +136,6 @@ def highlighted(text: str, terms: tuple[str, ...]) -> str:
     if not terms:
         return safe
     alternatives = [r"\W+".join(re.escape(w) for w in t.split()) for t in sorted(terms, key=len, reverse=True)]
-    pattern = r"\b(?:" + "|".join(alternatives) + r")\b"  # one pass: overlapping terms never nest marks
+    # one pass: overlapping terms never nest marks; never inside an entity ("lt" in "&lt;")
+    pattern = r"(?<!&)\b(?:" + "|".join(alternatives) + r")\b"
     return re.sub(pattern, lambda m: f"<mark>{m.group(0)}</mark>", safe, flags=re.IGNORECASE)
