@@ -14,3 +14,8 @@ try:
     __version__ = version("onrecord")
 except PackageNotFoundError:  # run from a checkout that was never installed
     __version__ = "0+unknown"
+
+from .library import Onrecord  # noqa: E402 - after __version__, which the surfaces read without the rest
+from .policy import LLMChoice  # noqa: E402
+
+__all__ = ["Onrecord", "LLMChoice", "__version__"]

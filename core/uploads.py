@@ -1,5 +1,6 @@
-"""Uploaded files are stored under the media folder with a safe name: never where their name points. A stored
-upload is named `<10 hex of its sha256>-<safe name>`; only such files, in that folder, are ever removed."""
+"""Uploaded files (the app's and the HTTP API's) are stored under the media folder with a safe name: never where
+their name points. A stored upload is named `<10 hex of its sha256>-<safe name>`; only such files, in that folder,
+are ever removed."""
 
 from __future__ import annotations
 
@@ -49,12 +50,17 @@ def original_name(path: str) -> str:
     return stored.group(1) if stored else name
 
 
-def discard_upload(folder: Path, path: Path) -> bool:
-    """Remove `path` if it is an upload this app stored in `folder`; anything else is left alone."""
+def is_stored_upload(folder: Path, path: Path) -> bool:
+    """Whether `path` is a file this server stored in its uploads `folder` (named as store_upload names them)."""
     try:
-        ours = path.resolve().parent == folder.resolve() and _STORED.fullmatch(path.name) is not None
+        return path.resolve().parent == folder.resolve() and _STORED.fullmatch(path.name) is not None
     except OSError:
         return False
+
+
+def discard_upload(folder: Path, path: Path) -> bool:
+    """Remove `path` if it is an upload this server stored in `folder`; anything else is left alone."""
+    ours = is_stored_upload(folder, path)
     if ours:
         path.unlink(missing_ok=True)
     return ours

@@ -16,7 +16,7 @@ from onrecord.search.models import Segment
 
 OPENING_SECONDS = 120.0  # where a recording date is said, if anywhere: "this episode was recorded on…"
 
-_UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{10}-(?=.)")  # ui/app/uploads.py: `<10 hex of sha256>-<safe name>`
+_UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{10}-(?=.)")  # core/uploads.py: `<10 hex of sha256>-<safe name>`
 _NAME_DATE = re.compile(r"(?<!\d)(\d{4})([-_.]?)(\d{2})\2(\d{2})(?!\d)")
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _ORDINAL = r"(\d{1,2})(?:st|nd|rd|th)?"

@@ -9,6 +9,10 @@ class NotFound(OnrecordError):
     """No interview matches the id the user gave."""
 
 
+class Ambiguous(OnrecordError):
+    """The reference the user gave matches several interviews; the message names them."""
+
+
 class NoArchive(OnrecordError):
     """A command that only reads was pointed at a place that holds no archive; it creates none."""
 

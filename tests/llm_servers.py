@@ -28,15 +28,24 @@ def completion(content: str) -> dict:
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
 
 
+class Requests(list):
+    """The JSON bodies a scripted server received, and (`authorization`) the Authorization header of each."""
+
+    def __init__(self):
+        super().__init__()
+        self.authorization: list[str | None] = []
+
+
 @contextmanager
 def scripted_server(behaviour: str, content: str | Callable[[dict], str] = ""):
     """behaviour: "ok" (answer with `content`), "500", "401", "hang", "garbage". `content` may be a function of
     the request's JSON, for a model whose reply depends on the prompt (as a real one's does)."""
-    prompts: list[dict] = []
+    prompts = Requests()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 - http.server's naming
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            prompts.authorization.append(self.headers.get("Authorization"))
             prompts.append(json.loads(body or b"{}"))
             if behaviour == "hang":
                 time.sleep(30)

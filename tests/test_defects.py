@@ -67,7 +67,8 @@ def test_a_whisper_model_that_cannot_be_loaded_is_one_line_and_exit_1(tmp_path):
     warm = tmp_path / "warm.vtt"  # the embedder's one-time export done, it loads as fast as a user's does
     warm.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nA warm cache.\n")
     assert run_cli("ingest", str(warm)).returncode == 0
-    done = run_cli("ingest", str(SAMPLES / "rockets-interview.mp3"), "--whisper-model", str(tmp_path / "no-model"))
+    done = run_cli("ingest", str(SAMPLES / "rockets-interview.mp3"), "--whisper-model", str(tmp_path / "no-model"),
+                   process=True)
     assert done.returncode == 1, (done.returncode, done.stderr[-500:])
     assert "cannot load Whisper model" in done.stderr and "terminate called" not in done.stderr
     assert "Traceback" not in done.stderr
@@ -76,9 +77,10 @@ def test_a_whisper_model_that_cannot_be_loaded_is_one_line_and_exit_1(tmp_path):
 def test_an_app_job_whose_ingestor_cannot_be_built_fails_and_the_worker_goes_on(tmp_path):
     import time
 
+    from onrecord.ingest.sources import expand
+    from onrecord.jobs import JobBoard
     from onrecord.search.config import Settings
     from onrecord.search.store import open_archive
-    from onrecord.ui.app.jobs import JobBoard
 
     talks = []
     for n in range(3):
@@ -90,7 +92,7 @@ def test_an_app_job_whose_ingestor_cannot_be_built_fails_and_the_worker_goes_on(
         name = "another-model"
 
     board = JobBoard(open_archive(Settings()), Settings(), OtherEmbedder)
-    jobs = [board.submit([str(talks[1])]), board.submit([str(talks[2])])]
+    jobs = [board.submit(expand([str(talks[1])])), board.submit(expand([str(talks[2])]))]
     deadline = time.time() + 60
     while time.time() < deadline and any(s.status in ("queued", "running") for j in jobs for s in j.sources):
         time.sleep(0.2)
@@ -138,8 +140,9 @@ def test_a_long_lived_searcher_follows_a_reindex_made_elsewhere(tmp_path):
     from onrecord.search.retrieval.searcher import Searcher
     from onrecord.search.store import open_archive
     from onrecord.search.writeups.answer import Answerer
+    from onrecord.ingest.sources import expand
+    from onrecord.jobs import JobBoard
     from onrecord.search.writeups.summary import Summarizer
-    from onrecord.ui.app.jobs import JobBoard
 
     assert run_cli("ingest", str(SAMPLES / "transcripts" / "gardening.vtt")).returncode == 0
     settings = Settings()
@@ -148,17 +151,17 @@ def test_a_long_lived_searcher_follows_a_reindex_made_elsewhere(tmp_path):
     assert searcher.search("drip irrigation", mode="semantic")[0].title == "gardening"
     other = str(tmp_path / "minilm-copy")  # the same weights under another name: a "different" model
     shutil.copytree(_bundled_path("all-MiniLM-L6-v2"), other)
-    assert run_cli("reindex", "--embed-model", other).returncode == 0  # another process
+    assert run_cli("reindex", "--embed-model", other, process=True).returncode == 0  # another process
     time.sleep(0.6)  # past the searcher's recheck interval
     hits = searcher.search("drip irrigation", mode="semantic")
     assert searcher.embedder.name == other and hits[0].title == "gardening"
     # What outlives a request asks the searcher: the summarizer cuts topics, the app's worker ingests, with it.
-    assert run_cli("reindex", "--embed-model", "all-MiniLM-L6-v2").returncode == 0
+    assert run_cli("reindex", "--embed-model", "all-MiniLM-L6-v2", process=True).returncode == 0
     time.sleep(0.6)
     summarizer = Summarizer(Answerer(searcher, None))
     assert summarizer.embedder.name == "all-MiniLM-L6-v2"
     board = JobBoard(archive, settings, searcher.current_embedder)
-    job = board.submit([str(SAMPLES / "transcripts" / "chess-podcast.srt")])
+    job = board.submit(expand([str(SAMPLES / "transcripts" / "chess-podcast.srt")]))
     deadline = time.time() + 120
     while time.time() < deadline and job.sources[0].status in ("queued", "running"):
         time.sleep(0.2)
@@ -261,7 +264,8 @@ def test_a_url_larger_than_the_download_limit_is_refused_in_one_line(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/ocean-podcast.mp3"  # 0.66 MB
-        done = run_cli("ingest", url, "--json", env={"ONRECORD_MAX_DOWNLOAD_MB": "0.25"})
+        done = run_cli("ingest", url, "--json",
+                       env={"ONRECORD_MAX_DOWNLOAD_MB": "0.25", "ONRECORD_ALLOW_PRIVATE_URLS": "true"}, process=True)
     finally:
         server.shutdown()
     [row] = [json.loads(line) for line in done.stdout.splitlines()]

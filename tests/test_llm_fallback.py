@@ -102,13 +102,13 @@ def test_the_cli_answers_extractively_with_one_line_why(transcripts_archive, bas
 def test_the_http_api_answers_extractively(transcripts_archive, monkeypatch):
     from fastapi.testclient import TestClient
 
-    from onrecord.search.config import Settings
+    from onrecord import Onrecord
     from onrecord.ui.api import create_app
 
     for base_url in (DEAD_SERVER, UNPARSEABLE):
         for name, value in llm_env(base_url).items():
             monkeypatch.setenv(name, value)
-        with TestClient(create_app(Settings(archive=transcripts_archive))) as client:
+        with TestClient(create_app(Onrecord(archive=transcripts_archive)), base_url="http://127.0.0.1") as client:
             answer = client.get("/api/ask", params={"q": QUESTION})
             assert answer.status_code == 200, answer.text
             assert answer.json()["mode"] == "extractive" and answer.json()["notice"].startswith("LLM error")
@@ -139,7 +139,7 @@ def test_the_app_survives_any_model_typed_in_settings(app, monkeypatch):
         field = {t.label: t for t in at.text_input}
         field["Model"].set_value("typed-model")
         field["Server (base URL)"].set_value(server)
-        next(b for b in at.button if b.label == "Apply to the running app").click().run()
+        next(b for b in at.button if b.label == "Apply to this session").click().run()
         assert not at.exception, at.exception
         at.switch_page("views/ask.py").run()
         assert not at.exception, at.exception

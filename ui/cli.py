@@ -1,99 +1,25 @@
-"""The `onrecord` command: parse, call one library function, print (JSON when asked)."""
+"""The `onrecord` command: parse, call one method of the core (`onrecord.Onrecord`), print (JSON when asked).
+The archive commands are here; ingest, the readers and the servers are in commands_*.py, added at the end."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
-from functools import wraps
 from pathlib import Path
 
 import click
 
-from onrecord.search.config import Settings
+from onrecord import __version__
 from onrecord.search.errors import OnrecordError
 from onrecord.search.timefmt import format_timestamp
 
-
-def _settings(ctx: click.Context, **overrides) -> Settings:
-    given = {k: v for k, v in (ctx.obj | overrides).items() if v is not None}
-    if ctx.obj.get("archive") is not None and ctx.obj.get("chroma_url") is None:
-        given["chroma_url"] = None  # a flag beats the environment: --archive wins over ONRECORD_CHROMA_URL
-    return Settings(**given)
-
-
-def _archive(settings: Settings, *, create: bool = False):
-    """The archive the command names; only ingest creates one (a read on a mistyped path must not)."""
-    from onrecord.search.store import open_archive
-
-    return open_archive(settings, create=create)
-
-
-def _searcher(settings: Settings, archive=None):
-    from onrecord.search.retrieval.embedder import embedder_for
-    from onrecord.search.retrieval.searcher import Searcher
-
-    archive = archive or _archive(settings)
-    return Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir)
-
-
-def _answerer(settings: Settings, archive=None, searcher=None):  # searcher: a long-lived one (the API server's)
-    from onrecord.search.writeups.answer import Answerer
-    from onrecord.search.writeups.llm import chat_model_for
-
-    chat, why_not = chat_model_for(settings)
-    return Answerer(searcher or _searcher(settings, archive), chat, why_not)
-
-
-def _summarizer(settings: Settings, archive=None, answerer=None):
-    from onrecord.search.writeups.summary import Summarizer
-
-    return Summarizer(answerer or _answerer(settings, archive), context_tokens=settings.llm_context_tokens,
-                      topic_minutes=settings.topic_minutes)
-
-
-def _write_up(settings: Settings, archive, interview):
-    """The interview's write-up; when none is stored yet, writing it shows a spinner on stderr (a while for a
-    long interview, or with an LLM)."""
-    from rich.console import Console
-
-    summarizer = _summarizer(settings, archive)
-    stored = summarizer.stored(interview)
-    if stored is not None:
-        return stored
-    with Console(stderr=True).status(f"Writing up {interview.title} topic by topic…"):
-        return summarizer.summarize(interview.id)
-
-
-def handle_errors(command):
-    """Domain errors become one line on stderr and exit 1; Ctrl-C exits 130 without a traceback."""
-
-    @wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except OnrecordError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("interrupted: nothing half-written is visible; run the same command again to finish",
-                       err=True)
-            sys.exit(130)
-
-    return wrapper
-
-
-def _emit_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False))
-
-
-def deleted_json(interview) -> dict:
-    """What `delete --json` and the API's DELETE report."""
-    return {"deleted": interview.id, "title": interview.title}
+from . import commands_ingest, commands_read, commands_serve
+from .cli_support import core_for, emit_json, handle_errors
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="onrecord", message="%(prog)s %(version)s")
 @click.option("--archive", default=None, metavar="FOLDER|URL",
               help="Archive folder (embedded Chroma), or a `chroma run` server: http://host:8000[/database]. "
               "Env: ONRECORD_ARCHIVE.")
@@ -111,9 +37,9 @@ def main(ctx: click.Context, archive: str | None, chroma_url: str | None) -> Non
 @handle_errors
 def list_(ctx, as_json):
     """List the interviews in the archive."""
-    interviews = _archive(_settings(ctx)).list()
+    interviews = core_for(ctx).interviews()
     if as_json:
-        _emit_json([i.as_json() for i in interviews])
+        emit_json([i.as_json() for i in interviews])
         return
     if not interviews:
         click.echo("The archive is empty: add something with `onrecord ingest FILE|FOLDER|URL`.")
@@ -129,25 +55,24 @@ def list_(ctx, as_json):
 @handle_errors
 def show(ctx, interview, as_json):
     """Show an interview's metadata and its transcript with timestamps."""
-    from onrecord.search.export import export
-
-    archive = _archive(_settings(ctx))
-    found = archive.resolve(interview)
-    if as_json:
-        for piece in export(found, archive.segments(found), "json"):
-            click.echo(piece, nl=False)
-        return
-    facts = found.as_json()
-    for key in ("id", "title", "source", "duration", "language", "speakers", "segments", "chunks", "date", "created"):
-        value = facts[key]
-        if key == "duration":
-            value = format_timestamp(value, millis=False)
-        elif key == "speakers":
-            value = ", ".join(value) or "unknown"
-        click.echo(f"{key:>9}: {value}")
-    click.echo()
-    for piece in export(found, archive.segments(found), "txt"):
+    core = core_for(ctx)
+    found = core.interview(interview)
+    if not as_json:
+        for key, value in _facts(found):
+            click.echo(f"{key:>9}: {value}")
+        click.echo()
+    for piece in core.export(found.id, "json" if as_json else "txt"):
         click.echo(piece, nl=False)
+
+
+def _facts(interview) -> list[tuple[str, str]]:
+    """An interview's metadata as `show` prints it: every value in words, "unknown" or "none" rather than None."""
+    facts = interview.as_json()
+    shown = {"duration": format_timestamp(interview.duration, millis=False),
+             "speakers": ", ".join(interview.speakers) or "unknown", "language": interview.language or "unknown",
+             "date": interview.date or "unknown", "show": interview.show or "none"}
+    keys = ("id", "title", "source", "duration", "language", "speakers", "segments", "chunks", "date", "created")
+    return [(key, str(shown.get(key, facts[key]))) for key in keys]
 
 
 @main.command()
@@ -160,22 +85,30 @@ def show(ctx, interview, as_json):
 @handle_errors
 def export(ctx, interview, fmt, output, as_json):
     """Export a transcript as SRT, WebVTT, text, JSON or Markdown."""
-    from onrecord.search.export import export as render
-
-    settings = _settings(ctx)
-    archive = _archive(settings)
-    found = archive.resolve(interview)
-    summary = _write_up(settings, archive, found) if fmt == "md" else None
-    pieces = render(found, archive.segments(found), fmt, summary)
+    core = core_for(ctx)
+    found = core.interview(interview)
+    pieces = core.export(found.id, fmt, write_up=_write_up(core, found) if fmt == "md" else None)
     if output is None:
         for piece in pieces:
             click.echo(piece, nl=False)
         return
     _write_atomically(output, pieces)
     if as_json:
-        _emit_json({"interview_id": found.id, "format": fmt, "path": str(output)})
+        emit_json({"interview_id": found.id, "format": fmt, "path": str(output)})
     else:
         click.echo(f"wrote {output}")
+
+
+def _write_up(core, interview):
+    """The interview's write-up; when none is stored yet, writing it shows a spinner on stderr (a while for a
+    long interview, or with an LLM)."""
+    from rich.console import Console
+
+    stored = core.stored_summary(interview.id)
+    if stored is not None:
+        return stored
+    with Console(stderr=True).status(f"Writing up {interview.title} topic by topic…"):
+        return core.summarize(interview.id)
 
 
 def _write_atomically(path: Path, pieces) -> None:
@@ -198,13 +131,15 @@ def _write_atomically(path: Path, pieces) -> None:
 @handle_errors
 def delete(ctx, interview, yes, as_json):
     """Delete an interview (its transcript, chunks and metadata; media files are left alone)."""
-    archive = _archive(_settings(ctx))
-    found = archive.resolve(interview)
-    if not yes and sys.stdin.isatty():
+    core = core_for(ctx)
+    found = core.interview(interview)
+    if not yes:
+        if not sys.stdin.isatty():  # a script or a pipe: nobody to ask, so nothing is deleted unasked
+            raise OnrecordError(f"not deleting {found.id} ({found.title}) without --yes: no terminal to confirm on")
         click.confirm(f"Delete {found.id} ({found.title})?", abort=True)
-    archive.delete(found.id)
+    core.delete(found.id)
     if as_json:
-        _emit_json(deleted_json(found))
+        emit_json({"deleted": found.id, "title": found.title})
     else:
         click.echo(f"deleted {found.id}  {found.title}")
 
@@ -218,14 +153,11 @@ def delete(ctx, interview, yes, as_json):
 @handle_errors
 def edit(ctx, interview, title, date, as_json):
     """Change an interview's title or recording date in place (nothing is transcribed again)."""
-    from onrecord.search.store.details import update_details
-
     if title is None and date is None:
         raise OnrecordError("nothing to change: give --title and/or --date")
-    archive = _archive(_settings(ctx))
-    changed = update_details(archive, archive.resolve(interview).id, title=title, date=date)
+    changed = core_for(ctx).edit(interview, title=title, date=date)
     if as_json:
-        _emit_json(changed.as_json())
+        emit_json(changed.as_json())
     else:
         click.echo(f"edited {changed.id}  {changed.title}  ({changed.date or 'no date'})")
 
@@ -241,16 +173,11 @@ def edit(ctx, interview, title, date, as_json):
 @handle_errors
 def speakers(ctx, interview, rename, as_json):
     """List who speaks in an interview (label, name, talk time, first words), or name one of them."""
-    from onrecord.search.store.speakers import rename as rename_speaker
-    from onrecord.search.store.speakers import speaker_table
-
-    archive = _archive(_settings(ctx))
-    found = archive.resolve(interview)
-    if rename:
-        found = rename_speaker(archive, found, *rename)
-    rows = speaker_table(found, archive.segments(found))
+    core = core_for(ctx)
+    found = core.rename_speaker(interview, *rename) if rename else core.interview(interview)
+    rows = core.speakers(found.id)
     if as_json:
-        _emit_json([r.as_json() for r in rows])
+        emit_json([r.as_json() for r in rows])
         return
     if not rows:
         click.echo(f"{found.title}: no speakers known (a transcript without speaker tags)")
@@ -272,24 +199,21 @@ def speakers(ctx, interview, rename, as_json):
 def diarize(ctx, interviews, every, speakers, as_json):
     """Tell the speakers apart in recordings already in the archive, from their media, without transcribing
     them again. Their speakers become Speaker 1..N (names given before are cleared)."""
-    from onrecord.ingest.diarize import SenkoDiarizer, add_speakers
-
-    settings = _settings(ctx)
-    archive = _archive(settings)
+    core = core_for(ctx)
     if every == bool(interviews):
         raise OnrecordError("name the interviews to diarize, or pass --all")
-    chosen = ([i for i in archive.list() if i.kind != "transcript"] if every
-              else [archive.resolve(i) for i in interviews])
-    diarizer, failed = SenkoDiarizer(settings.device), 0
+    chosen = ([i for i in core.interviews() if i.kind != "transcript"] if every
+              else [core.interview(i) for i in interviews])
+    failed = 0
     for interview in chosen:
         try:
-            done, error = add_speakers(archive, interview, diarizer, speakers), None
+            done, error = core.diarize(interview.id, speakers), None
         except OnrecordError as exc:
             done, error, failed = None, str(exc), failed + 1
         row = {"interview_id": interview.id, "title": interview.title, "status": "failed" if error else "diarized",
                "speakers": list(done.speakers) if done else [], "error": error}
         if as_json:
-            _emit_json(row)
+            emit_json(row)
         elif error:
             click.echo(f"error: {error}", err=True)
         else:
@@ -304,18 +228,13 @@ def diarize(ctx, interviews, every, speakers, as_json):
 @handle_errors
 def reindex(ctx, embed_model, as_json):
     """Re-embed every interview from its stored transcript (e.g. with a new embedding model)."""
-    from onrecord.search.retrieval.embedder import embedder_for
-    from onrecord.search.store.reindex import reindex as run_reindex
-
-    settings = _settings(ctx, embed_model=embed_model)
-    archive = _archive(settings)
-    embedder = embedder_for(settings, archive.embed_model)
-    chunks = run_reindex(archive, embedder)
-    result = {"embed_model": embedder.name, "interviews": len(archive.list()), "chunks": chunks}
+    core = core_for(ctx, embed_model=embed_model)
+    model, chunks = core.reindex()
+    result = {"embed_model": model, "interviews": len(core.interviews()), "chunks": chunks}
     if as_json:
-        _emit_json(result)
+        emit_json(result)
     else:
-        click.echo(f"reindexed {result['interviews']} interviews into {chunks} chunks with {embedder.name}")
+        click.echo(f"reindexed {result['interviews']} interviews into {chunks} chunks with {model}")
 
 
 @main.command()
@@ -324,13 +243,9 @@ def reindex(ctx, embed_model, as_json):
 @handle_errors
 def migrate(ctx, as_json):
     """Upgrade an archive made by an older onrecord, in place. Safe to interrupt and run again."""
-    from onrecord.search.store.migrate import migrate as run_migrate
-    from onrecord.search.store import open_archive
-
-    archive = open_archive(_settings(ctx), upgrading=True)
-    done = run_migrate(archive)
+    archive, done = core_for(ctx).migrate()
     if as_json:
-        _emit_json({"archive": archive.location, "from_schema": done.from_schema, "to_schema": done.to_schema,
+        emit_json({"archive": archive.location, "from_schema": done.from_schema, "to_schema": done.to_schema,
                     "records_changed": done.changed})
     elif done.from_schema == done.to_schema:
         click.echo(f"{archive.location} is up to date (schema {done.to_schema})")
@@ -339,5 +254,6 @@ def migrate(ctx, as_json):
                    f"{done.changed} records rewritten")
 
 
-from . import commands_ingest  # noqa: E402,F401 - registers ingest on `main`
-from . import commands_read, commands_serve  # noqa: E402,F401 - register search, ask, summarize, ui, mcp and serve
+for _command in (commands_ingest.ingest, commands_read.search, commands_read.ask, commands_read.summarize,
+                 commands_read.ui, commands_read.mcp, commands_serve.serve):
+    main.add_command(_command)

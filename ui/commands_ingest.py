@@ -11,10 +11,10 @@ import click
 from onrecord.search.errors import OnrecordError
 from onrecord.search.timefmt import format_timestamp
 
-from .cli import _archive, _settings, handle_errors, main
+from .cli_support import core_for, handle_errors
 
 
-@main.command()
+@click.command()
 @click.argument("sources", nargs=-1)
 @click.option("--title", help="Title for the interview (only with a single source).")
 @click.option("--whisper-model", help="Whisper model: tiny.en (default; English, bundled), base (any language; "
@@ -38,33 +38,23 @@ def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, 
     """Add media files, folders, URLs, podcast feeds and transcripts (VTT, SRT, JSON) to the archive."""
     from rich.console import Console
 
-    from onrecord.ingest.diarize import diarizer_for
-    from onrecord.ingest.fetch import DownloadLimits
-    from onrecord.ingest.pipeline import Ingestor
-    from onrecord.ingest.transcribe import TranscribeOptions, WhisperTranscriber
-    from onrecord.search.retrieval.embedder import embedder_for
-
     from .progress import IngestProgress
 
     if bool(sources) == bool(watch):
         raise click.UsageError("give the SOURCES to ingest, or --watch DIR (not both)")
-    settings = _settings(ctx, whisper_model=whisper_model, device=device, compute_type=compute_type,
-                         beam_size=beam_size, language=language, embed_model=embed_model, diarize=diarize,
-                         speakers=speakers)
+    core = core_for(ctx, whisper_model=whisper_model, device=device, compute_type=compute_type,
+                    beam_size=beam_size, language=language, embed_model=embed_model, diarize=diarize,
+                    speakers=speakers)
     console = Console(stderr=True)
-    found = _watched(watch, console) if watch else _expanded(sources, limit, console)
+    found = _watched(watch, console) if watch else _expanded(core, sources, limit, console)
     if title and (watch or len(found) != 1):
         raise OnrecordError(f"--title needs exactly one source, got {'a watched folder' if watch else len(found)}")
-    transcriber = WhisperTranscriber(TranscribeOptions.from_settings(settings))
-    if watch or any(source.kind != "transcript" for source in found):
-        transcriber.check()  # a model that is not installed fails here, in one line, before anything is written
-    archive = _archive(settings, create=True)
+    # A Whisper model that is not installed fails here, in one line, before anything is written.
+    check_model = bool(watch) or any(source.kind != "transcript" for source in found)
     with IngestProgress(console, 0 if watch else len(found)) as progress:
-        ingestor = Ingestor(archive, transcriber, embedder_for(settings, archive.embed_model),
-                            progress=progress, title=title, diarizer=diarizer_for(settings), speakers=settings.speakers,
-                            limits=DownloadLimits.from_settings(settings))
+        ingestor = core.ingestor(progress=progress, title=title, check_model=check_model)
         try:
-            failed = _report(ingestor.run(_announced(found, progress, archive)), progress, as_json)
+            failed = _report(ingestor.run(_announced(found, progress, core.archive())), progress, as_json)
         except KeyboardInterrupt:
             if not watch:
                 raise
@@ -73,19 +63,16 @@ def ingest(ctx, sources, title, whisper_model, device, compute_type, beam_size, 
     sys.exit(1 if failed else 0)
 
 
-def _expanded(sources, limit: int | None, console) -> list:
+def _expanded(core, sources, limit: int | None, console) -> list:
     """Files, folders and URLs as sources; a URL that serves a podcast feed becomes its (newest `limit`)
-    episodes."""
-    from onrecord.ingest.feeds import expand_feeds
-    from onrecord.ingest.sources import expand
-
-    found, feeds = expand_feeds(expand(sources), limit=limit)
-    for feed in feeds:
+    episodes, each feed said in a line."""
+    expanded = core.expand(sources, limit=limit)
+    for feed in expanded.feeds:
         taken = min(len(feed.episodes), limit or len(feed.episodes))
         newest = f", the newest {taken}" if taken < len(feed.episodes) else ""
         console.print(f"feed {feed.url}: {feed.title or 'untitled'}: {len(feed.episodes)} episodes{newest}",
                       markup=False, highlight=False, soft_wrap=True)
-    return found
+    return expanded.sources
 
 
 def _watched(folder: Path, console):

@@ -13,9 +13,9 @@ from onrecord.search.config import is_loopback
 from onrecord.search.errors import OnrecordError
 from onrecord.search.timefmt import format_timestamp
 
-from .cli import _answerer, _archive, _emit_json, _searcher, _settings, _summarizer, handle_errors, main
+from .cli_support import core_for, emit_json, handle_errors
 
-@main.command()
+@click.command()
 @click.argument("query")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Hits to return.")
 @click.option("--interview", "interviews", multiple=True, help="Only this interview (id, prefix or title); repeatable.")
@@ -31,13 +31,11 @@ def search(ctx, query, limit, interviews, speaker, since, until, mode, as_json):
     """Search what was said. QUERY "-" reads one query per line from stdin."""
     from onrecord.search.retrieval.query import Filters
 
-    settings = _settings(ctx)
-    searcher = _searcher(settings)
     filters = Filters(interviews=tuple(interviews), speaker=speaker, since=since, until=until)
-    run = functools.partial(searcher.search, limit=limit, mode=mode, filters=filters)
+    run = functools.partial(core_for(ctx).search, limit=limit, mode=mode, filters=filters)
     if query != "-":
         hits = run(query)
-        _emit_json([h.as_json() for h in hits]) if as_json else _print_hits(hits)
+        emit_json([h.as_json() for h in hits]) if as_json else _print_hits(hits)
         return
     failed = False
     for line in sys.stdin:
@@ -46,11 +44,11 @@ def search(ctx, query, limit, interviews, speaker, since, until, mode, as_json):
         except OnrecordError as exc:
             click.echo(f"error: {line.strip()[:60]!r}: {exc}", err=True)
             hits, failed = [], True
-        _emit_json([h.as_json() for h in hits]) if as_json else _print_hits(hits)
+        emit_json([h.as_json() for h in hits]) if as_json else _print_hits(hits)
     sys.exit(1 if failed else 0)
 
 
-@main.command()
+@click.command()
 @click.argument("interview", required=False)
 @click.option("--topic", help="Instead: what each interview says about this topic.")
 @click.option("--interview", "interviews", multiple=True, help="With --topic: only these interviews; repeatable.")
@@ -64,13 +62,13 @@ def summarize(ctx, interview, topic, interviews, refresh, as_json):
 
     if bool(interview) == bool(topic):
         raise OnrecordError("give an interview, or --topic TOPIC (not both)")
-    summarizer = _summarizer(_settings(ctx))
+    core = core_for(ctx)
     if topic:
-        result = summarizer.across(topic, Filters(interviews=tuple(interviews)))
+        result = core.compare(topic, Filters(interviews=tuple(interviews)))
     else:
-        result = summarizer.summarize(interview, refresh=refresh)
+        result = core.summarize(interview, refresh=refresh)
     if as_json:
-        _emit_json(result.as_json())
+        emit_json(result.as_json())
         return
     if result.notice:
         click.echo(f"note: {result.notice}", err=True)
@@ -108,7 +106,7 @@ def _print_quotes(quotes, indent: str = "") -> None:
         click.echo(f"{indent}[{n}] {q.title} [{when}]{who} “{q.text}”" + (f"\n{indent}    {q.link}" if q.link else ""))
 
 
-@main.command()
+@click.command()
 @click.argument("question")
 @click.option("--interview", "interviews", multiple=True, help="Only this interview (id, prefix or title); repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer and its quotes as JSON.")
@@ -118,9 +116,9 @@ def ask(ctx, question, interviews, as_json):
     """Answer a question from verbatim, timestamped quotes (extractive when no LLM is configured)."""
     from onrecord.search.retrieval.query import Filters
 
-    answer = _answerer(_settings(ctx)).ask(question, Filters(interviews=tuple(interviews)))
+    answer = core_for(ctx).ask(question, Filters(interviews=tuple(interviews)))
     if as_json:
-        _emit_json(answer.as_json())
+        emit_json(answer.as_json())
         return
     if answer.notice:
         click.echo(f"note: {answer.notice}", err=True)
@@ -128,7 +126,7 @@ def ask(ctx, question, interviews, as_json):
     _print_quotes(answer.quotes)
 
 
-@main.command()
+@click.command()
 @click.option("--port", type=int, help="Port (default: Streamlit's own setting, STREAMLIT_SERVER_PORT or 8501).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; beyond loopback "
               "(0.0.0.0) the app needs ONRECORD_APP_PASSWORD.")
@@ -141,8 +139,9 @@ def ui(ctx, port, host, open_browser, as_json):
     """Start the app (Streamlit) on this archive, until Ctrl-C."""
     from .browser import open_when_ready
 
-    settings = _settings(ctx)
-    _archive(settings)  # a missing archive is one line here, not an error page in the browser
+    core = core_for(ctx)
+    settings = core.settings
+    core.archive()  # a missing archive is one line here, not an error page in the browser
     if not is_loopback(host) and not settings.app_password:
         raise OnrecordError(f"the app would listen on {host}, beyond this machine, with no password: set "
                             "ONRECORD_APP_PASSWORD (every visitor enters it), or keep --host 127.0.0.1")
@@ -160,7 +159,7 @@ def ui(ctx, port, host, open_browser, as_json):
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:" \
           f"{port or os.environ.get('STREAMLIT_SERVER_PORT', 8501)}"
     if as_json:
-        _emit_json({"url": url})
+        emit_json({"url": url})
     if open_browser:
         open_when_ready(url)
     sys.stdout.flush()
@@ -179,19 +178,19 @@ def _print_hits(hits) -> None:
             click.echo(f"    {hit.link}")
 
 
-@main.command()
+@click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the tools (name, description, input schema) as JSON "
               "and exit, instead of serving them.")
 @click.pass_context
-@handle_errors
+@handle_errors(stopped="the MCP server")
 def mcp(ctx, as_json):
     """Serve the archive to AI assistants over the Model Context Protocol (stdio) until the client closes it: the
     tools search, ask, list_interviews, get_transcript and summarize. Register it with a client as the command
     `onrecord --archive FOLDER mcp`."""
     from .mcp_server import build_server, serve, tool_list
 
-    server = build_server(_settings(ctx))
+    server = build_server(core_for(ctx))
     if as_json:
-        _emit_json(tool_list(server))
+        emit_json(tool_list(server))
         return
     serve(server)

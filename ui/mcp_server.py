@@ -16,7 +16,6 @@ import sys
 import threading
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Annotated, Any
 
 import anyio
@@ -26,12 +25,10 @@ from mcp.server.stdio import stdio_server
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from onrecord.search.config import Settings
+from onrecord import Onrecord, __version__
 from onrecord.search.errors import OnrecordError
 from onrecord.search.links import deep_link
 from onrecord.search.timefmt import format_timestamp, parse_timestamp
-
-from .cli import _archive, _summarizer
 
 log = logging.getLogger("onrecord.mcp")
 MAX_SEGMENTS = 400  # what one get_transcript call returns; `next_start` says where to go on
@@ -44,27 +41,12 @@ Seconds = float | str | None  # 754.5, "754.5" or "12:34.5"
 
 @dataclass
 class Resources:
-    """The archive and the models, built on the first call that needs them and kept for the server's life.
-    One call runs at a time (`lock`): the searcher's caches and Chroma's client are not shared between calls."""
+    """The core, whose archive and models are built on the first call that needs them (a part that fails to
+    build is tried again on the next call) and kept for the server's life. One call runs at a time (`lock`): the
+    searcher's caches and Chroma's client are not shared between calls."""
 
-    settings: Settings
+    core: Onrecord
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @cached_property
-    def archive(self):
-        return _archive(self.settings)  # not cached when it fails: the next call tries again
-
-    @cached_property
-    def summarizer(self):
-        return _summarizer(self.settings, self.archive)  # holds the answerer, which holds the searcher
-
-    @property
-    def answerer(self):
-        return self.summarizer.answerer
-
-    @property
-    def searcher(self):
-        return self.answerer.searcher
 
 
 def _tool(fn):
@@ -92,6 +74,10 @@ def _resources(ctx: Context) -> Resources:
     return ctx.request_context.lifespan_context
 
 
+def _core(ctx: Context) -> Onrecord:
+    return _resources(ctx).core
+
+
 def _cite(item: dict) -> dict:
     """A hit, quote or topic as JSON with its start as text too ("12:34"), the way an assistant cites it."""
     return item | {"timestamp": format_timestamp(item["start"], millis=False)}
@@ -108,7 +94,7 @@ def search(query: Annotated[str, Field(description="What to look for: words, a p
     from onrecord.search.retrieval.query import Filters
 
     filters = Filters(interviews=(interview,) if interview else (), speaker=speaker)
-    hits = _resources(ctx).searcher.search(query, limit=limit, filters=filters)
+    hits = _core(ctx).search(query, limit=limit, filters=filters)
     return {"query": query, "hits": [_cite(h.as_json()) for h in hits]}
 
 
@@ -120,7 +106,7 @@ def ask(question: Annotated[str, Field(description="A question about what was sa
     model wrote the answer, "extractive" when the answer is the best passages themselves (notice says why)."""
     from onrecord.search.retrieval.query import Filters
 
-    answer = _resources(ctx).answerer.ask(question, Filters(interviews=(interview,) if interview else ()))
+    answer = _core(ctx).ask(question, Filters(interviews=(interview,) if interview else ()))
     data = answer.as_json()
     return data | {"quotes": [_cite(q) for q in data["quotes"]]}
 
@@ -129,7 +115,7 @@ def list_interviews(*, ctx: Context) -> dict[str, Any]:
     """The interviews in the archive: id, title, date (when recorded, if known), speakers, duration in seconds,
     language, and how it was added (kind, source, media)."""
     interviews = [i.as_json() | {"length": format_timestamp(i.duration, millis=False)}
-                  for i in _resources(ctx).archive.list()]
+                  for i in _core(ctx).interviews()]
     return {"interviews": interviews}
 
 
@@ -142,8 +128,7 @@ def get_transcript(interview: Annotated[str, Field(description="The interview: i
     """The transcript of one interview, or of a time range of it: the segments (speaker, start/end seconds,
     timestamp, text, link) that overlap the range, in order. At most 400 segments: when there are more,
     next_start is where the next call should start."""
-    archive = _resources(ctx).archive
-    found = archive.resolve(interview)
+    found, transcript = _core(ctx).transcript(interview)
     lo, hi = _seconds("start", start, 0.0), _seconds("end", end, math.inf)
     if hi <= lo:
         raise OnrecordError(f"end ({end}) must come after start ({start})")
@@ -151,7 +136,7 @@ def get_transcript(interview: Annotated[str, Field(description="The interview: i
         raise OnrecordError(f"start ({start}) is past the end of {found.title} "
                             f"({format_timestamp(found.duration, millis=False)} long)")
     segments, next_start = [], None
-    for s in archive.segments(found):
+    for s in transcript:
         if s.start >= hi:
             break
         if s.end <= lo and s.start < lo:
@@ -180,7 +165,7 @@ def summarize(interview: Annotated[str, Field(description="The interview: id, id
     verbatim quotes (interview_id, title, speaker, start/end seconds, timestamp, link). The stored write-up is
     returned when there is one; writing a new one takes a while for a long interview. Topics of kind intro,
     sponsor or outro are set aside, not written up."""
-    data = _resources(ctx).summarizer.summarize(interview).as_json()
+    data = _core(ctx).summarize(interview).as_json()
     topics = [_cite(t) | {"quotes": [_cite(q) for q in t["quotes"]]} for t in data["topics"]]
     return data | {"topics": topics}
 
@@ -188,15 +173,16 @@ def summarize(interview: Annotated[str, Field(description="The interview: id, id
 TOOLS = (search, ask, list_interviews, get_transcript, summarize)
 
 
-def build_server(settings: Settings) -> FastMCP:
+def build_server(core: Onrecord) -> FastMCP:
     """The server, with nothing opened or loaded yet."""
 
     @asynccontextmanager
     async def lifespan(_server):
-        yield Resources(settings)
+        yield Resources(core)
 
     _log_to_stderr()
     server = FastMCP("onrecord", instructions=INSTRUCTIONS, lifespan=lifespan, log_level="WARNING")
+    server._mcp_server.version = __version__  # what initialize reports: onrecord's version, not the SDK's
     for fn in TOOLS:
         server.add_tool(_tool(fn), name=fn.__name__, description=_doc(fn), structured_output=True,
                         annotations=ToolAnnotations(readOnlyHint=True))  # summarize keeps its write-up: a cache

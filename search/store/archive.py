@@ -31,7 +31,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from .claims import Claims
-from ..errors import NoArchive, NotFound, OnrecordError, StorageError
+from ..errors import Ambiguous, NoArchive, NotFound, OnrecordError, StorageError
 from ..iterutil import batched
 from ..models import Chunk, Interview, Segment, segment_from_json, segment_to_json
 
@@ -235,7 +235,7 @@ class Archive:
         if not matches:
             raise NotFound(f"no interview matches {ref!r} (see `onrecord list`)")
         more = f", and {len(matches) - 5} more" if len(matches) > 5 else ""
-        raise NotFound(f"{ref!r} is ambiguous: " + ", ".join(f"{m.id} ({m.title})" for m in matches[:5]) + more)
+        raise Ambiguous(f"{ref!r} is ambiguous: " + ", ".join(f"{m.id} ({m.title})" for m in matches[:5]) + more)
 
     def segments(self, interview: Interview) -> Iterator[Segment]:
         """The transcript in order, one page at a time."""

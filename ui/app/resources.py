@@ -1,112 +1,63 @@
-"""Long-lived objects, built once per server process (st.cache_resource), shared by every session."""
+"""The app's view of the core: one `Onrecord` per server process (st.cache_resource), shared by every session, and
+what is per session: the LLM a visitor chose on the Settings page (st.session_state)."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import streamlit as st
-from pydantic import SecretStr
 
+from onrecord import LLMChoice, Onrecord
 from onrecord.search.config import Settings
 
+LLM_KEY = "llm_choice"  # st.session_state: this session's LLMChoice, or absent for the environment's
+
 
 @st.cache_resource
+def core() -> Onrecord:
+    return Onrecord()  # settings from ONRECORD_* (set by `onrecord ui` from its flags) and .env
+
+
 def settings() -> Settings:
-    return Settings()
+    return core().settings
 
 
-@st.cache_resource
 def archive():
-    from onrecord.search.store import open_archive
-
-    return open_archive(settings(), create=True)  # `onrecord ui` refuses a missing archive; Add may fill a new one
+    return core().archive(create=True)  # `onrecord ui` refuses a missing archive; Add may fill a new one
 
 
-@st.cache_resource
 def searcher():
-    from onrecord.search.retrieval.embedder import embedder_for
-    from onrecord.search.retrieval.searcher import Searcher
-
-    return Searcher(archive(), embedder_for(settings(), archive().embed_model), settings().cache_dir)
+    return core().searcher()
 
 
-@dataclass(frozen=True, slots=True)
-class LLMChoice:
-    """The LLM chosen on the Settings page; it replaces all three LLM settings from the environment."""
-
-    model: str | None
-    base_url: str | None
-    api_key: SecretStr | None  # in memory only: never written anywhere, never shown
+def llm_choice() -> LLMChoice | None:
+    """The LLM this session chose on the Settings page; other sessions keep theirs (or the environment's)."""
+    return st.session_state.get(LLM_KEY)
 
 
-class LLMOverride:
-    """The running app's LLM choice, for every session of this process. Each change gets a new version, and the
-    answerer and summarizer are cached on that version, so the next page run uses the new model."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._current: tuple[int, LLMChoice | None] = (0, None)
-
-    @property
-    def current(self) -> tuple[int, LLMChoice | None]:
-        return self._current
-
-    def set(self, choice: LLMChoice | None) -> None:
-        """None: back to the environment's settings."""
-        with self._lock:
-            self._current = (self._current[0] + 1, choice)
-
-
-@st.cache_resource
-def llm_override() -> LLMOverride:
-    return LLMOverride()
+def choose_llm(choice: LLMChoice | None) -> None:
+    """None: back to the environment's settings."""
+    if choice is None:
+        st.session_state.pop(LLM_KEY, None)
+    else:
+        st.session_state[LLM_KEY] = choice
 
 
 def llm_settings() -> Settings:
-    """The settings with the LLM chosen on the Settings page, if any, in place of the environment's."""
-    return _with_llm(llm_override().current[1])
-
-
-def _with_llm(choice: LLMChoice | None) -> Settings:
-    if choice is None:
-        return settings()
-    return settings().model_copy(update={"llm_model": choice.model, "llm_base_url": choice.base_url,
-                                         "llm_api_key": choice.api_key})
+    """This session's settings: the environment's, with its LLM choice in their place (the key as policy allows)."""
+    return core().policy.llm_settings(llm_choice())
 
 
 def answerer():
-    version, choice = llm_override().current
-    return _answerer(version, choice)
+    return core().answerer(llm_choice())
 
 
 def summarizer():
-    version, choice = llm_override().current
-    return _summarizer(version, _answerer(version, choice))
+    return core().summarizer(llm_choice())
 
 
-@st.cache_resource(max_entries=1)
-def _answerer(version: int, _choice: LLMChoice | None):
-    from onrecord.search.writeups.answer import Answerer
-    from onrecord.search.writeups.llm import chat_model_for
-
-    chat, why_not = chat_model_for(_with_llm(_choice))
-    return Answerer(searcher(), chat, why_not)
-
-
-@st.cache_resource(max_entries=1)
-def _summarizer(version: int, _answerer):
-    from onrecord.search.writeups.summary import Summarizer
-
-    return Summarizer(_answerer, context_tokens=settings().llm_context_tokens,
-                      topic_minutes=settings().topic_minutes)
-
-
-@st.cache_resource
 def jobs():
-    from onrecord.ui.app.jobs import JobBoard
-
-    return JobBoard(archive(), settings(), searcher().current_embedder, added=searcher().mark_stale)
+    return core().jobs()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,5 +83,7 @@ def _transcript(interview_id: str, revision: tuple) -> Transcript:
 
 
 def interviews() -> dict:
-    """Committed interviews, fresh on every run (another process may have added some)."""
-    return searcher().interviews()
+    """Committed interviews, fresh on every run (another process may have added some), each as a visitor may see
+    it: a recording this server may not stream has no media, so no player ever opens it."""
+    policy = core().policy
+    return {key: policy.servable(interview) for key, interview in searcher().interviews().items()}

@@ -1,29 +1,19 @@
-"""Add: upload files, paste URLs, or name a folder on the server. Ingest runs on a background worker;
-this page shows each source's progress and, in plain words, what went wrong. An upload that fails or is
-already in the archive is removed again; one that is added stays (the player needs it)."""
-
-from pathlib import Path
+"""Add: upload files, paste URLs (a podcast feed adds its episodes), or name a folder on the server. What is
+given goes through the core's input policy (a URL line is never read as a server path; folders only under
+ONRECORD_SERVER_FOLDERS when the app is shared), then runs on the core's background worker; this page shows each
+source's progress and, in plain words, what went wrong. An upload that fails or is already in the archive is removed
+again; one that is added stays (the player needs it)."""
 
 import streamlit as st
 
 from onrecord.ui.app import resources
-from onrecord.ui.app.uploads import original_name, store_upload
 from onrecord.ui.app.widgets import clock, escape
+from onrecord.uploads import original_name
 
 st.title("Add interviews")
-settings = resources.settings()
+core = resources.core()
 board = resources.jobs()
-roots = settings.folder_roots()  # None: anywhere (only this machine reaches the app); []: no folders at all
-
-
-def readable(folder: str) -> str | None:
-    """Why this app may not read `folder`, or None: a shared app reads only under ONRECORD_SERVER_FOLDERS."""
-    if roots is None:
-        return None
-    where = Path(folder).expanduser().resolve()  # symlinks and ".." resolved before the check
-    if any(where.is_relative_to(root) for root in roots):
-        return None
-    return f"{folder} is outside the folders this app may read ({', '.join(map(str, roots)) or 'none are set'})"
+roots = core.settings.folder_roots()  # None: anywhere (only this machine reaches the app); []: no folders at all
 
 with st.form("add", clear_on_submit=True):
     files = st.file_uploader("Audio, video or transcript files (.vtt, .srt, onrecord .json)",
@@ -36,15 +26,15 @@ with st.form("add", clear_on_submit=True):
     submitted = st.form_submit_button("Add to the archive", type="primary", icon=":material/add_circle:")
 
 if submitted:
-    uploads = [store_upload(settings.media_dir / "uploads", f.name, f.getvalue()) for f in files or []]
-    inputs = [str(p) for p in uploads]
-    inputs += [u.strip() for u in urls.splitlines() if u.strip()]
-    refused = readable(folder.strip()) if folder.strip() else None
-    inputs += [folder.strip()] if folder.strip() and not refused else []
+    uploads = [core.store_upload(f.name, f.getvalue()) for f in files or []]
+    lines = [u.strip() for u in urls.splitlines() if u.strip()]
+    refused = core.policy.folder_refused(folder.strip()) if folder.strip() else None
+    folders = [folder.strip()] if folder.strip() and not refused else []
     if refused:
         st.error(escape(refused), icon=":material/block:")
-    if inputs:
-        st.session_state.setdefault("jobs", []).append(board.submit(inputs, uploads).id)
+    if uploads or lines or folders:
+        job = core.submit(urls=lines, folders=folders, uploads=uploads)
+        st.session_state.setdefault("jobs", []).append(job.id)
     elif not refused:
         st.warning("Nothing to add: choose files, paste URLs or name a folder.", icon=":material/warning:")
 

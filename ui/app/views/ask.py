@@ -44,7 +44,7 @@ if question := st.chat_input("Ask about what was said…"):
         try:
             streamed = answerer.stream(question)
         except OnrecordError as exc:
-            st.error(str(exc))
+            st.error(escape(str(exc)))  # it may quote the model server's reply
             st.stop()
         draft, text = st.empty(), ""
         for piece in streamed.pieces():

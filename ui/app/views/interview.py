@@ -8,8 +8,7 @@ from onrecord.search.errors import OnrecordError
 from onrecord.search.export import FORMATS, export
 from onrecord.search.languages import language_name
 from onrecord.search.models import Interview, Quote
-from onrecord.search.store.details import update_details
-from onrecord.search.store.speakers import rename, speaker_table
+from onrecord.search.store.speakers import speaker_table
 from onrecord.ui.app import resources
 from onrecord.ui.app.reader import PLAYER_KEY, reader, request_seek, take_seek
 from onrecord.ui.app.widgets import clock, escape, player, player_kind
@@ -23,7 +22,7 @@ def seconds(value: str | None) -> float | None:
 
 
 def header(interview: Interview) -> None:
-    st.title(interview.title)
+    st.title(escape(interview.title))  # a title comes from the source (a feed, a video page): data
     when = f"recorded {interview.date}" if interview.date else f"added {interview.created[:10]}"
     parts = [clock(interview.duration), language_name(interview.language), when, ", ".join(interview.speakers),
              interview.kind]
@@ -37,11 +36,10 @@ def details(interview: Interview) -> None:
         date = st.text_input("Recorded on", value=interview.date or "", placeholder="YYYY-MM-DD, or empty")
         if st.form_submit_button("Save"):
             try:
-                update_details(resources.archive(), interview.id, title=title, date=date)
+                resources.core().edit(interview.id, title=title, date=date)
             except OnrecordError as exc:
                 st.error(escape(str(exc)))
             else:
-                resources.searcher().mark_stale()
                 st.rerun()
 
 
@@ -66,11 +64,10 @@ def rename_dialog(interview: Interview, speaker: str) -> None:
     name = st.text_input("Name", value=speaker, help="a name, or the speaker's label to undo one")
     if st.button("Rename", type="primary"):
         try:
-            rename(resources.archive(), interview, speaker, name)
+            resources.core().rename_speaker(interview.id, speaker, name)
         except OnrecordError as exc:
             st.error(escape(str(exc)))
         else:
-            resources.searcher().mark_stale()
             st.rerun()
 
 
@@ -84,11 +81,10 @@ def speakers(interview: Interview, segments) -> None:
         name = st.text_input("Name", placeholder="a name, or the speaker's label to undo one")
         if st.form_submit_button("Rename"):
             try:
-                rename(resources.archive(), interview, who, name)
+                resources.core().rename_speaker(interview.id, who, name)
             except OnrecordError as exc:
                 st.error(escape(str(exc)))
             else:
-                resources.searcher().mark_stale()
                 st.rerun()
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 from onrecord.search.languages import language_name
 from onrecord.search.models import Interview
 from onrecord.ui.app import resources
-from onrecord.ui.app.uploads import original_name
+from onrecord.uploads import original_name
 from onrecord.ui.app.widgets import clock, escape
 
 # Streamlit has no "danger" button: the confirming one is keyed, and its key is a CSS class. It is the only red
@@ -62,8 +62,7 @@ def confirm_delete(interview: Interview) -> None:
                icon=":material/warning:")
     yes, no = st.columns(2)
     if yes.button("Delete", key="confirm-delete", icon=":material/delete_forever:"):
-        resources.archive().delete(interview.id)
-        resources.searcher().mark_stale()
+        resources.core().delete(interview.id)
         st.session_state.pop("confirm_delete")
         st.toast(f"Deleted {interview.title}", icon=":material/delete:")
         st.rerun()

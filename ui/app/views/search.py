@@ -48,7 +48,7 @@ filters = Filters(interviews=tuple(chosen), speaker=None if speaker == "anyone" 
 try:
     hits = resources.searcher().search(query, limit=limit, mode=mode, filters=filters)
 except OnrecordError as exc:
-    st.error(str(exc))
+    st.error(escape(str(exc)))  # it may quote the query
     st.stop()
 if not hits:
     st.info("Nothing matched. Try other words, the semantic mode, or fewer filters.")

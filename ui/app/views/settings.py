@@ -1,26 +1,27 @@
-"""Settings: the LLM can be chosen here for the running app (every session, until it restarts); the rest is what
-this app is using. The API key is kept in memory only and never shown back."""
+"""Settings: a visitor can choose the LLM for their own session here; the rest is what this app is using. A key
+typed here is kept in this session's memory only and never shown back; the operator's key (from the environment)
+goes only to the server the operator configured."""
 
 import streamlit as st
 from pydantic import SecretStr
 
+from onrecord import LLMChoice
 from onrecord.search.store import is_server
 from onrecord.search.writeups.llm import LLMError, Message
 from onrecord.ui.app import resources
-from onrecord.ui.app.resources import LLMChoice
 from onrecord.ui.app.widgets import escape
 
 st.title("Settings")
 settings = resources.settings()
 archive = resources.archive()
-override = resources.llm_override()
 llm = resources.llm_settings()
 answerer = resources.answerer()
-chosen_here = override.current[1] is not None
+chosen_here = resources.llm_choice() is not None
 
 st.subheader("LLM")
 if st.session_state.pop("llm_applied", False):
-    st.success("Applied: every session of this app now uses these LLM settings.", icon=":material/check:")
+    st.success("Applied to this session: your answers and write-ups now use these LLM settings.",
+               icon=":material/check:")
 if answerer.chat:
     where = "on this page" if chosen_here else "by the environment"
     st.markdown(f"Answers and summaries by **{escape(answerer.chat.name)}** at "
@@ -39,24 +40,26 @@ with st.form("llm", clear_on_submit=True):
                              placeholder="empty: OpenAI; e.g. http://localhost:11434/v1 for Ollama")
     key = st.text_input("API key", type="password",
                         placeholder="set; leave empty to keep it" if llm.llm_api_key else "not set",
-                        help="Kept in this app's memory only: never written to disk, never shown.")
-    forget = st.checkbox("Forget the API key") if llm.llm_api_key else False
-    applied = st.form_submit_button("Apply to the running app", icon=":material/check:", type="primary")
+                        help="Kept in this session's memory only: never written to disk, never shown. The key "
+                        "this app was started with is sent only to the server it was started with.")
+    typed = resources.llm_choice().api_key if chosen_here else None  # a key this session typed before
+    forget = st.checkbox("Forget the API key typed here") if typed else False
+    applied = st.form_submit_button("Apply to this session", icon=":material/check:", type="primary")
 
 if applied:
     base_url = base_url.strip()
     if base_url and not base_url.lower().startswith(("http://", "https://")):
         st.error("The server must be a URL starting with http:// or https://, such as http://localhost:11434/v1.")
     else:
-        api_key = SecretStr(key.strip()) if key.strip() else None if forget else llm.llm_api_key
-        override.set(LLMChoice(model.strip() or None, base_url or None, api_key))
+        api_key = SecretStr(key.strip()) if key.strip() else None if forget else typed
+        resources.choose_llm(LLMChoice(model.strip() or None, base_url or None, api_key))
         st.session_state["llm_applied"] = True
         st.rerun()
 
 if chosen_here:
-    st.caption("Chosen on this page for the running app (every session) until it restarts; the key stays in memory.")
+    st.caption("Chosen on this page for this session only; other visitors keep their own. A key stays in memory.")
     if st.button("Back to the environment's settings", icon=":material/restart_alt:"):
-        override.set(None)
+        resources.choose_llm(None)
         st.session_state["llm_applied"] = True
         st.rerun()
 if answerer.chat and st.button("Check the LLM", icon=":material/network_check:"):

@@ -21,7 +21,7 @@ if topic.strip():
         with st.spinner("Reading what each interview says…"):
             result = resources.summarizer().across(topic, Filters(interviews=tuple(chosen)))
     except OnrecordError as exc:
-        st.error(str(exc))
+        st.error(escape(str(exc)))  # it may quote the model server's reply
         st.stop()
     if result.mode != "llm":
         st.caption("Extractive: each interview's own best passages" +
