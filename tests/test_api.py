@@ -8,14 +8,18 @@ import json
 import os
 import re
 import select
+import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from conftest import ONRECORD, ROOT, SAMPLES, fresh_archive, run_cli, script_vtt
+from onrecord import Onrecord
+from onrecord.ui.api import create_app
 
 ROOFTOP = "What grows best on the roof?"
 
@@ -158,6 +162,7 @@ def test_a_streamed_llm_answer_arrives_verified_sentence_by_sentence(ids, tmp_pa
     assert answer["quotes"][0]["start"] == 23.8, "times from the transcript"
 
 
+@pytest.mark.models
 def test_upload_then_poll_list_search_and_delete(api, tmp_path, scripts):
     vtt, _ = script_vtt(tmp_path / "rockets.vtt", scripts["rockets-interview.mp3"], voices=True)
     sent = api.post("/api/ingest", files={"file": ("rocket talk.vtt", vtt.read_bytes(), "text/vtt")})
@@ -185,8 +190,37 @@ def test_upload_then_poll_list_search_and_delete(api, tmp_path, scripts):
 
 @pytest.mark.parametrize("body", [{"url": "/etc/passwd"}, {"path": "https://example.com"}, "not json"])
 def test_ingest_takes_urls_or_uploads_only(api, body):
-    sent = api.post("/api/ingest", json=body) if isinstance(body, dict) else api.post("/api/ingest", content=body)
+    content = json.dumps(body) if isinstance(body, dict) else body
+    sent = api.post("/api/ingest", content=content, headers={"Content-Type": "application/json"})
     assert sent.status_code == 400 and sent.json()["error"]
+
+
+@pytest.fixture(scope="module")
+def roofs(tmp_path_factory, model_cache, chroma_url) -> TestClient:
+    """The API in process over two interviews whose titles share a word: "roof garden talk", "roof chess talk"."""
+    folder = tmp_path_factory.mktemp("roofs")
+    shutil.copy(SAMPLES / "transcripts" / "gardening.vtt", folder / "roof garden talk.vtt")
+    shutil.copy(SAMPLES / "transcripts" / "chess-podcast.srt", folder / "roof chess talk.srt")
+    archive = fresh_archive(folder / "archive", chroma_url)
+    done = run_cli("--archive", str(archive), "ingest", str(folder), env={"XDG_CACHE_HOME": str(model_cache)})
+    assert done.returncode == 0, done.stderr
+    core = Onrecord(archive=archive, media_dir=folder / "media", api_token="")
+    return TestClient(create_app(core), base_url="http://127.0.0.1")
+
+
+def test_deleting_an_ambiguous_title_is_400(roofs):
+    assert roofs.delete("/api/interviews/roof").status_code == 400
+
+
+def test_delete_takes_what_show_takes(roofs):
+    """DELETE /api/interviews/{ref} took only a full id; now an id prefix, a title or words of one, as `show`."""
+    ambiguous = roofs.delete("/api/interviews/roof")
+    assert ambiguous.status_code == 400 and "is ambiguous" in ambiguous.json()["error"]
+    assert "roof garden talk" in ambiguous.json()["error"] and "roof chess talk" in ambiguous.json()["error"]
+    assert len(roofs.get("/api/interviews").json()) == 2, "an ambiguous ref deletes nothing"
+    deleted = roofs.delete("/api/interviews/Garden Talk").json()
+    assert deleted["title"] == "roof garden talk"
+    assert [i["title"] for i in roofs.get("/api/interviews").json()] == ["roof chess talk"]
 
 
 def test_a_token_guards_every_request(tmp_path, model_cache):

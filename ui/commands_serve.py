@@ -10,36 +10,43 @@ import click
 from onrecord.search.config import is_loopback
 from onrecord.search.errors import NoArchive, OnrecordError
 
-from .cli import _archive, _settings, handle_errors, main
+from .cli_support import core_for, handle_errors
 
 
-@main.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; beyond loopback "
               "(0.0.0.0) the API needs ONRECORD_API_TOKEN.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
               help="Port; 0 picks a free one (--json says which).")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A Host name clients reach the API by, besides 127.0.0.1, localhost, [::1] and --host; "
+                   "repeatable. Requests for any other name are refused (DNS rebinding).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"url", "docs"} as JSON once the API listens.')
 @click.pass_context
-@handle_errors
-def serve(ctx, host, port, as_json):
+@handle_errors(stopped="the API server")
+def serve(ctx, host, port, allowed_hosts, as_json):
     """Serve the archive as an HTTP JSON API until Ctrl-C: search, ask, transcripts, write-ups, ingest jobs.
     OpenAPI docs at /docs. With ONRECORD_API_TOKEN set, every request needs `Authorization: Bearer TOKEN`."""
     import uvicorn
 
     from .api import create_app
 
-    settings = _settings(ctx)
+    core = core_for(ctx)
+    settings = core.settings
     if not is_loopback(host) and not (settings.api_token and settings.api_token.get_secret_value()):
         raise OnrecordError(f"the API would listen on {host}, beyond this machine, with no token: set "
                             "ONRECORD_API_TOKEN (every request then sends it), or keep --host 127.0.0.1")
     try:
-        _archive(settings)  # a server that cannot be reached stops here, in one line
+        core.archive()  # a server that cannot be reached stops here, in one line
     except NoArchive as exc:
         click.echo(f"note: {exc}; until then reads answer 503, and POST /api/ingest creates it", err=True)
+    if host in ("0.0.0.0", "::") and not allowed_hosts:
+        click.echo(f"note: listening on {host}, the API answers only requests for 127.0.0.1, localhost and [::1]; "
+                   "name the others clients use with --allowed-host", err=True)
     logging = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     logging["handlers"]["access"]["stream"] = "ext://sys.stderr"  # stdout is for --json alone
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=logging, log_level="info",
-                            timeout_graceful_shutdown=5)
+    config = uvicorn.Config(create_app(core, host, allowed_hosts), host=host, port=port, log_config=logging,
+                            log_level="info", timeout_graceful_shutdown=5)
     _server(config, as_json).run()
 
 
