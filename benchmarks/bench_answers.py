@@ -45,12 +45,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import os
 import re
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -58,14 +54,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import (  # noqa: E402 - benchmarks/ is on sys.path
-    CACHE, DEFAULT_CORPUS, OUT, ROOT, configure_environment, load_jsonl, onrecord, percentile, require_dir)
+from harness import (
+    CACHE, CORPUS_ARCHIVE, DATA, DEFAULT_CORPUS, EVAL, OUT, ROOT, configure_environment, episode_ids, json_lines,
+    list_interviews, load_average, load_jsonl, onrecord, require_dir, run, summary_ms, table_lines, timed, write_report)
+
 SAMPLES = ROOT / "samples"
 SAMPLES_ARCHIVE = OUT / "samples-archive"
-DEFAULT_CORPUS_ARCHIVE = OUT / "corpus-archive"
-ANSWER_EVAL = ROOT / "benchmarks" / "data" / "answer_eval.jsonl"
-SEARCH_EVAL = ROOT / "benchmarks" / "data" / "search_eval.jsonl"
-REPORT = OUT / "bench_answers.json"
+ANSWER_EVAL = DATA / "answer_eval.jsonl"
 sys.path.insert(0, str(ROOT / "tests"))  # llm_servers: the real llama.cpp server the tests use
 
 SAMPLE_TITLES = ("rockets-interview", "coffee-interview", "packaging-talk", "city-bikes", "gardening",
@@ -81,34 +76,16 @@ TARGET_SUMMARY_S_PER_HOUR = 20.0
 WARMUP_QUESTION = "what is this interview about?"
 
 
-# ---------------------------------------------------------------- environment and subprocesses
-
-def run(cmd: list[str], ok_codes=(0,)) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    if proc.returncode not in ok_codes:
-        sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)[:300]}\n{proc.stderr[-3000:]}")
-    return proc
-
-
-def list_interviews(archive: Path) -> list[dict]:
-    return json.loads(run(onrecord("--archive", str(archive), "list", "--json")).stdout)
-
+# ---------------------------------------------------------------- archives
 
 def ingest(archive: Path, source: Path) -> float:
     print(f"ingesting {source} into {archive} ...", flush=True)
-    start = time.perf_counter()
-    proc = run(onrecord("--archive", str(archive), "ingest", str(source), "--json"), ok_codes=(0, 1))
-    failed = [r for r in map(json.loads, filter(None, proc.stdout.splitlines())) if r["status"] == "failed"]
+    seconds, proc = run(onrecord("--archive", str(archive), "ingest", str(source), "--json"), ok=(0, 1))
+    failed = [r for r in json_lines(proc.stdout) if r["status"] == "failed"]
     if failed:
         print(f"  {len(failed)} failed: {failed[:3]}", flush=True)
-    return time.perf_counter() - start
+    return seconds
 
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-# ---------------------------------------------------------------- archives
 
 def samples_archive() -> tuple[Path, dict]:
     """benchmarks/out/samples-archive, built unless it already holds every sample."""
@@ -126,35 +103,23 @@ def corpus_archive(requested: Path | None, corpus: Path) -> Path | None:
         if not requested.is_dir():
             sys.exit(f"no archive at {requested}")
         return requested
-    if DEFAULT_CORPUS_ARCHIVE.is_dir():
-        if len(list_interviews(DEFAULT_CORPUS_ARCHIVE)) >= len(list(corpus.glob("*.vtt"))):
-            return DEFAULT_CORPUS_ARCHIVE
-        print(f"note: {DEFAULT_CORPUS_ARCHIVE} is incomplete; the corpus part is skipped", flush=True)
+    if CORPUS_ARCHIVE.is_dir():
+        if len(list_interviews(CORPUS_ARCHIVE)) >= len(list(corpus.glob("*.vtt"))):
+            return CORPUS_ARCHIVE
+        print(f"note: {CORPUS_ARCHIVE} is incomplete; the corpus part is skipped", flush=True)
     return None
-
-
-def episode_ids(interviews: list[dict]) -> dict[str, str]:
-    """Transcript file name -> interview id."""
-    return {Path(i["source"]).name: i["id"] for i in interviews}
 
 
 # ---------------------------------------------------------------- onrecord services, as the CLI builds them
 
 def services(archive: Path, llm_url: str | None = None):
-    from onrecord.search.writeups.answer import Answerer
+    """The answerer and the summarizer, built as the CLI builds them (onrecord.Onrecord)."""
+    from onrecord import Onrecord
     from onrecord.search.config import Settings
-    from onrecord.search.retrieval.embedder import embedder_for
-    from onrecord.search.writeups.llm import chat_model_for
-    from onrecord.search.retrieval.searcher import Searcher
-    from onrecord.search.store import open_archive
-    from onrecord.search.writeups.summary import Summarizer
 
     llm = {"llm_base_url": llm_url, "llm_model": LLM_MODEL} if llm_url else {}
-    settings = Settings(archive=archive, cache_dir=CACHE / "onrecord", **llm)
-    store = open_archive(settings)
-    chat, why_not = chat_model_for(settings)
-    answerer = Answerer(Searcher(store, embedder_for(settings, store.embed_model), settings.cache_dir), chat, why_not)
-    return answerer, Summarizer(answerer, context_tokens=settings.llm_context_tokens)
+    lib = Onrecord(Settings(archive=archive, cache_dir=CACHE / "onrecord", **llm))
+    return lib.answerer(), lib.summarizer()
 
 
 # ---------------------------------------------------------------- the independent quote check
@@ -239,14 +204,10 @@ def ask_all(answerer, checker: QuoteChecker, golds: list[Gold]) -> list[Result]:
     answerer.ask(WARMUP_QUESTION)
     results = []
     for gold in golds:
-        start = time.perf_counter()
-        answerer.searcher.search(gold.question, limit=EXCERPTS)
-        search_ms = (time.perf_counter() - start) * 1000
-        start = time.perf_counter()
-        answer = answerer.ask(gold.question)
-        ask_ms = (time.perf_counter() - start) * 1000
+        _, search_s = timed(answerer.searcher.search, gold.question, limit=EXCERPTS)
+        answer, ask_s = timed(answerer.ask, gold.question)
         results.append(Result(gold.qid, answer.mode, answer.notice, [q.as_json() for q in answer.quotes],
-                              bool(answer.quotes) and overlaps(answer.quotes[0], gold), search_ms, ask_ms,
+                              bool(answer.quotes) and overlaps(answer.quotes[0], gold), search_s * 1000, ask_s * 1000,
                               [checker.check(q) for q in answer.quotes]))
     return results
 
@@ -275,16 +236,9 @@ def score(results: list[Result]) -> dict:
                                 for r in results),
         "failed_quotes": [{"qid": r.qid, **q, **c} for r in results for q, c in zip(r.quotes, r.checks)
                           if not c["verbatim"] or not c["timed"]],
-        "timing_ms": {"first_quote": timing([r.search_ms for r in results]),
-                      "full_answer": timing([r.ask_ms for r in results])},
+        "timing_ms": {"first_quote": summary_ms([r.search_ms for r in results]),
+                      "full_answer": summary_ms([r.ask_ms for r in results])},
     }
-
-
-def timing(values: list[float]) -> dict:
-    if not values:
-        return {"p50": 0.0, "p95": 0.0, "mean": 0.0, "n": 0}
-    return {"p50": round(percentile(values, 50), 1), "p95": round(percentile(values, 95), 1),
-            "mean": round(statistics.fmean(values), 1), "n": len(values)}
 
 
 def evaluate(archive: Path, golds: list[Gold], llm_url: str | None) -> dict:
@@ -309,7 +263,7 @@ def sample_golds(archive: Path) -> list[Gold]:
 def corpus_golds(archive: Path, count: int) -> list[Gold]:
     ids = episode_ids(list_interviews(archive))
     return [Gold(q["id"], q["question"], ids.get(q["episode"]), q["start"], q["end"], CORPUS_SLACK_S)
-            for q in load_jsonl(SEARCH_EVAL)[:count]]
+            for q in load_jsonl(EVAL)[:count]]
 
 
 # ---------------------------------------------------------------- summaries
@@ -412,7 +366,7 @@ def quality_lines(name: str, part: dict) -> list[str]:
         rows.append((f"{label} p50 / p95 ms",
                      *(f"{s[m]['timing_ms'][stat]['p50']:.0f} / {s[m]['timing_ms'][stat]['p95']:.0f}" for m in modes)))
     lines = [f"== {name}" + (f" (skipped, episode not in archive: {len(part['skipped'])})" if part["skipped"] else "")]
-    lines += table(rows)
+    lines += table_lines(rows)
     for m in modes:
         for kind, count in sorted(s[m]["notices"].items(), key=lambda kv: -kv[1]):
             lines.append(f"  {m} notice x{count}: {kind}")
@@ -421,12 +375,6 @@ def quality_lines(name: str, part: dict) -> list[str]:
                          f"words={bad['words_found']} times={bad['times_ok']} timed={bad['timed']}: "
                          f"{bad['text'][:80]!r}")
     return lines
-
-
-def table(rows: list[tuple]) -> list[str]:
-    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    return ["  " + "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in
-                             enumerate(zip(r, widths))).rstrip() for r in rows]
 
 
 def summary_lines(part: dict) -> list[str]:
@@ -438,7 +386,7 @@ def summary_lines(part: dict) -> list[str]:
     verdict = "ok" if part["s_per_hour"] is not None and part["s_per_hour"] <= TARGET_SUMMARY_S_PER_HOUR else "MISSED"
     lines = [f"== Summaries: extractive {part['s_per_hour']} s per hour of audio "
              f"(target <= {TARGET_SUMMARY_S_PER_HOUR:.0f}: {verdict})"]
-    lines += table(rows)
+    lines += table_lines(rows)
     notices = Counter((e["run"], e["notice"]) for e in entries if e["notice"])
     lines += [f"  {run} run notice x{count}: {notice}" for (run, notice), count in notices.items()]
     return lines
@@ -502,10 +450,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-answers-") as scratch:
             report["summaries"] = summary_times(corpus or import_long_episodes(transcripts, Path(scratch)), llm_url)
     report.update(load_end=load_average(), total_seconds=round(time.perf_counter() - began, 1))
-    REPORT.write_text(json.dumps(report, indent=1))
+    written = write_report("bench_answers", report)
     print()
     print_report(report)
-    print(f"\nwritten to {REPORT.relative_to(ROOT)}")
+    print(f"\nwritten to {written.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

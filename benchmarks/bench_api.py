@@ -7,10 +7,10 @@ The archive: --archive DIR (default benchmarks/out/corpus-archive, the 509-episo
 holds anything, else built as bench_search.py builds it (all transcripts of ../shared/data/podcasts/talkpython;
 ~11 min on 2 cores). The server is this checkout's (`onrecord --archive DIR serve --port 0 --json`, run from
 the repository root), its log in benchmarks/out/bench_api-server.log; the in-process Searcher is built the way the
-CLI builds it (ui/cli.py _searcher), from this checkout too.
+CLI builds it (harness.searcher), from this checkout too.
 
 Queries: the first --queries questions of benchmarks/data/search_eval.jsonl (the ones bench_search.py,
-bench_load.py and bench_reader.py use), limit=10, hybrid mode. Warm-up first: one query per mode through the API
+bench_load.py and bench_app.py use), limit=10, hybrid mode. Warm-up first: one query per mode through the API
 (keyword first: it loads or builds the BM25 index), then the same in process. Then --repeats rounds over the
 questions; each question is timed once each way, one after the other, the order alternating, so drift in machine
 load hits both alike. API time: the request sent to the response's JSON parsed (httpx, one kept-alive
@@ -27,69 +27,28 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
-import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
-from bench_search import DEFAULT_ARCHIVE, build_archive, has_content, load_average, load_questions  # noqa: E402
-from common import (  # noqa: E402 - benchmarks/ is on sys.path
-    DEFAULT_CORPUS, OUT, ROOT, WARMUP_ORDER, configure_environment, percentile, require_dir, warm_up)
+from harness import (
+    CORPUS_ARCHIVE, DEFAULT_CORPUS, OUT, WARMUP_ORDER, api_server, configure_environment, ensure_corpus_archive,
+    load_average, process_io, questions, searcher, summary_ms, timed, warm_up, write_report)
 
-sys.path.insert(0, str(ROOT))  # this checkout's onrecord in process, as the server runs it
 LIMIT = 10
-START_TIMEOUT_S = 300
-
-
-@contextmanager
-def api_server(archive: Path, log: Path):
-    """`onrecord serve` on a free loopback port: its URL and process id, once it listens."""
-    import select
-
-    command = [sys.executable, "-m", "onrecord.ui", "--archive", str(archive), "serve", "--port", "0", "--json"]
-    with log.open("w") as err:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True)
-        try:
-            ready, _, _ = select.select([server.stdout], [], [], START_TIMEOUT_S)
-            line = server.stdout.readline() if ready else ""
-            if not line:
-                sys.exit(f"`onrecord serve` did not start; see {log}")
-            yield json.loads(line)["url"], server.pid
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
-
-def peak_rss_mib(pid: int) -> float | None:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    kib = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), None)
-    return round(kib / 1024, 1) if kib else None
-
-
-def searcher_for(archive: Path):
-    from onrecord.search.config import Settings
-    from onrecord.ui.cli import _searcher
-
-    return _searcher(Settings(archive=str(archive)))
 
 
 def shape(hits: list[dict]) -> list[tuple]:
     return [(h["interview_id"], h["start"], h["end"], h["text"]) for h in hits]
 
 
-def measure(client, searcher, questions: list[str], repeats: int) -> dict:
+def measure(client, reader, asked: list[str], repeats: int) -> dict:
     def over_api(q: str) -> list[dict]:
         answer = client.get("/api/search", params={"q": q, "limit": LIMIT})
         answer.raise_for_status()
         return answer.json()
 
     def in_process(q: str) -> list[dict]:
-        return [h.as_json() for h in searcher.search(q, limit=LIMIT)]
+        return [h.as_json() for h in reader.search(q, limit=LIMIT)]
 
     def floor(q: str) -> None:  # a plain-def endpoint that does nothing: routing, threadpool, HTTP, no search
         client.get("/api/jobs/none")
@@ -97,24 +56,18 @@ def measure(client, searcher, questions: list[str], repeats: int) -> dict:
     samples: dict[str, list[float]] = {"api": [], "in_process": [], "floor": []}
     differ = set()
     for round_ in range(repeats):
-        for n, question in enumerate(questions):
+        for n, question in enumerate(asked):
             order = [("api", over_api), ("in_process", in_process), ("floor", floor)]
             got = {}
             for name, call in order if (n + round_) % 2 == 0 else reversed(order):
-                start = time.perf_counter()
-                got[name] = call(question)
-                samples[name].append((time.perf_counter() - start) * 1000)
+                got[name], seconds = timed(call, question)
+                samples[name].append(seconds * 1000)
             if shape(got["api"]) != shape(json.loads(json.dumps(got["in_process"]))):
                 differ.add(question)
     return {"samples": samples, "differ": sorted(differ)}
 
 
-def summarize(values: list[float]) -> dict:
-    return {"p50": round(percentile(values, 50), 1), "p95": round(percentile(values, 95), 1),
-            "mean": round(statistics.fmean(values), 1), "n": len(values)}
-
-
-def run(archive: Path, questions: list[str], repeats: int) -> dict:
+def bench(archive: Path, asked: list[str], repeats: int) -> dict:
     import httpx
 
     server = api_server(archive, OUT / "bench_api-server.log")
@@ -123,16 +76,16 @@ def run(archive: Path, questions: list[str], repeats: int) -> dict:
         warm_api = {}
         for mode in WARMUP_ORDER:
             start = time.perf_counter()
-            client.get("/api/search", params={"q": questions[0], "limit": LIMIT, "mode": mode}).raise_for_status()
+            client.get("/api/search", params={"q": asked[0], "limit": LIMIT, "mode": mode}).raise_for_status()
             warm_api[mode] = round((time.perf_counter() - start) * 1000, 1)
         print("warming up the in-process searcher ...", flush=True)
-        searcher = searcher_for(archive)
-        warm_local = warm_up(searcher, questions[0], LIMIT)
-        print(f"measuring {len(questions)} questions x {repeats} rounds, each both ways ...", flush=True)
-        measured = measure(client, searcher, questions, repeats)
-        server_rss = peak_rss_mib(pid)
-    api, local, bare = (summarize(measured["samples"][k]) for k in ("api", "in_process", "floor"))
-    return {"url": url, "interviews": len(searcher.interviews()),
+        reader = searcher(archive=str(archive))
+        warm_local = warm_up(reader, asked[0], LIMIT)
+        print(f"measuring {len(asked)} questions x {repeats} rounds, each both ways ...", flush=True)
+        measured = measure(client, reader, asked, repeats)
+        server_rss = round(process_io(pid)["hwm_kb"] / 1024, 1)
+    api, local, bare = (summary_ms(measured["samples"][k]) for k in ("api", "in_process", "floor"))
+    return {"url": url, "interviews": len(reader.interviews()),
             "warmup_ms": {"api": warm_api, "in_process": warm_local}, "api": api, "in_process": local, "floor": bare,
             "ratio": {s: round(api[s] / local[s], 2) for s in ("p50", "p95")},
             "added_ms": {s: round(api[s] - local[s], 1) for s in ("p50", "p95")},
@@ -156,25 +109,23 @@ def print_report(r: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--archive", type=Path, default=DEFAULT_ARCHIVE, help="archive folder")
+    parser.add_argument("--archive", type=Path, default=CORPUS_ARCHIVE, help="archive folder")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="the talkpython WebVTT folder")
     parser.add_argument("--queries", type=int, default=50, help="the first N eval questions (default 50)")
     parser.add_argument("--repeats", type=int, default=3, help="rounds over the questions (default 3)")
     args = parser.parse_args()
     configure_environment()
-    OUT.mkdir(parents=True, exist_ok=True)
     archive = args.archive.resolve()
-    questions = [q["question"] for q in load_questions()][:args.queries]
-    report: dict = {"archive": str(archive), "queries": len(questions), "repeats": args.repeats,
+    asked = [q["question"] for q in questions()][:args.queries]
+    report: dict = {"archive": str(archive), "queries": len(asked), "repeats": args.repeats,
                     "load_before": load_average()}
-    if not has_content(archive):
-        report["built"] = build_archive(archive, require_dir(args.corpus, "the podcast corpus", "--corpus"), None,
-                                        load_questions())
-    report |= run(archive, questions, args.repeats)
+    built = ensure_corpus_archive(archive, args.corpus)
+    if built:
+        report["built"] = built
+    report |= bench(archive, asked, args.repeats)
     report["load_after"] = load_average()
     print_report(report)
-    (OUT / "bench_api.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwritten: {OUT / 'bench_api.json'}")
+    print(f"\nwritten: {write_report('bench_api', report)}")
 
 
 if __name__ == "__main__":

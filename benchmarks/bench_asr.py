@@ -23,14 +23,12 @@ import json
 import os
 import re
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import DEFAULT_AUDIO, OUT, ROOT, configure_environment  # noqa: E402 - benchmarks/ on path
+from harness import DEFAULT_AUDIO, ROOT, configure_environment, write_report
 
-sys.path.insert(0, str(ROOT))
 
 MODELS = ("tiny.en", "base")
 SPANISH = ROOT / "tests" / "data" / "spanish-interview"
@@ -138,8 +136,7 @@ def main() -> None:
     report = {"cpu_count": os.cpu_count(), "repeats": args.repeats, "base_first_use": join_cost()}
     report["clips"], report["load_s"] = measure(found, args.repeats)
     report["spoken"] = {clip: spoken for clip, (_, _, spoken) in found.items()} | {"all English": "en"}
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "bench_asr.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    write_report("bench_asr", report)
     print_report(report)
 
 

@@ -26,23 +26,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from common import DEFAULT_AUDIO, OUT, ROOT, configure_environment, load_jsonl  # noqa: E402 - benchmarks/ on path
+from harness import DATA, DEFAULT_AUDIO, ROOT, configure_environment, load_jsonl, onrecord, run, write_report
 
-sys.path.insert(0, str(ROOT))
 
 SAMPLES = ROOT / "samples"
 TWO_VOICES = ("rockets-interview.mp3", "coffee-interview.ogg", "city-bikes.mp4")
 FRAME = 0.01
 WITHIN_S = 3.0
-
-CLI = [sys.executable, "-m", "onrecord.ui"]  # this checkout's onrecord, in a process of its own
 
 
 def der(reference: list[tuple[float, float, str]], hypothesis: list[tuple[float, float, str]],
@@ -131,24 +127,21 @@ def words_right(segments, reference) -> float:
 
 
 def search_on_answers(scratch: Path) -> dict:
-    import subprocess
-
-    questions = load_jsonl(ROOT / "benchmarks" / "data" / "turn_questions.jsonl")
+    """Per variant (without speakers, with), the share of questions whose top hit starts within WITHIN_S of the
+    answer turn's start."""
+    questions = load_jsonl(DATA / "turn_questions.jsonl")
+    scripts = json.loads((SAMPLES / "scripts.json").read_text())
     report = {}
     for variant, flags in (("without speakers", ["--no-diarize"]), ("with speakers", [])):
-        archive = scratch / variant.replace(" ", "-")
-        subprocess.run([*CLI, "--archive", str(archive), "ingest",
-                        *[str(SAMPLES / f) for f in TWO_VOICES], *flags, "--json"], check=True, cwd=ROOT,
-                       capture_output=True)
-        listed = json.loads(subprocess.run([*CLI, "--archive", str(archive), "list", "--json"],
-                                           check=True, cwd=ROOT, capture_output=True, text=True).stdout)
+        archive = str(scratch / variant.replace(" ", "-"))
+        run(onrecord("--archive", archive, "ingest", *[str(SAMPLES / f) for f in TWO_VOICES], *flags, "--json"))
+        listed = json.loads(run(onrecord("--archive", archive, "list", "--json"))[1].stdout)
         titles = {i["title"]: i["id"] for i in listed}
         good = 0
         for q in questions:
-            answer = json.loads((SAMPLES / "scripts.json").read_text())[q["file"]][q["turn"]]
-            top = json.loads(subprocess.run([*CLI, "--archive", str(archive), "search",
-                                             q["question"], "--limit", "1", "--json"], check=True, cwd=ROOT,
-                                            capture_output=True, text=True).stdout)[0]
+            answer = scripts[q["file"]][q["turn"]]
+            found = run(onrecord("--archive", archive, "search", q["question"], "--limit", "1", "--json"))[1]
+            top = json.loads(found.stdout)[0]
             good += top["interview_id"] == titles[q["file"].rsplit(".", 1)[0]] and \
                 abs(top["start"] - answer["start"]) <= WITHIN_S
         report[variant] = round(good / len(questions), 3)
@@ -241,8 +234,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-diarize-") as tmp:
         report["voices"] = voice_matches(diarizer, args.audio, Path(tmp))
         report["search"] = search_on_answers(Path(tmp))
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "bench_diarize.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_report("bench_diarize", report)
     print_report(report)
 
 

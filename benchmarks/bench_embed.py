@@ -19,12 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from common import CACHE, OUT, ROOT, configure_environment  # noqa: E402 - benchmarks/ is on sys.path
+from harness import CACHE, ROOT, configure_environment, last_json, run, write_report
 
 WORDS_PER_TEXT = 90
 SAME_VECTORS = 0.999
@@ -64,11 +63,8 @@ def chunk_texts(count: int) -> list[str]:
 
 
 def run_backend(backend: str, texts_file: Path, vectors_file: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, backend, str(texts_file), str(vectors_file), str(CACHE)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=1800)
-    if done.returncode != 0:
-        sys.exit(f"{backend} run failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    cmd = [sys.executable, "-c", CHILD, backend, str(texts_file), str(vectors_file), str(CACHE)]
+    return last_json(run(cmd, timeout=1800)[1].stdout)
 
 
 def lowest_cosine(a_file: Path, b_file: Path) -> float:
@@ -111,8 +107,7 @@ def main() -> None:
     configure_environment()
     report = measure(args.texts, args.runs)
     report["summary"] = summary = summarise(report)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "bench_embed.json").write_text(json.dumps(report, indent=2))
+    write_report("bench_embed", report)
     print(f"{args.texts} chunk-sized texts, {args.runs} runs per backend, each in a fresh process")
     print(f"{'backend':8} {'encoder':28} {'load s':>7} {'chunks/s':>9}")
     for backend in ("onnx", "torch"):

@@ -13,13 +13,11 @@ misses the target or `make demo` fails. Needs only python3, git and make: run it
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,16 +26,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "benchmarks" / "out"
+from harness import OUT, ROOT, free_port, write_report  # stdlib only: this script runs with any python3
+
 INGEST_STARTS = re.compile(r"^==> Ingesting")
 SEARCH_COMMAND = re.compile(r"onrecord .*\bsearch\b")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def healthy(port: int) -> bool:
@@ -108,7 +100,7 @@ def main() -> int:
     report = {"commit": head.strip(), "cpu_count": os.cpu_count(), "machine": platform.machine(),
               "marks_seconds": marks, "target_seconds": args.target,
               "meets_target": first is not None and first <= args.target}
-    (OUT / "bench_first_run.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_report("bench_first_run", report)
     print(f"\n{'stage':<28}{'seconds':>9}{'/ target':>10}")
     for name in ("installed", "first_search_result", "app_answered"):
         seconds = marks.get(name)

@@ -8,10 +8,12 @@
    texts per call, the embedder's batch size within), timed around the embedding alone: no process start, no
    model load, no reading, no writing.
 3. Optionally (--baseline DIR, a checkout of an older onrecord, e.g. `git worktree add /tmp/base 486bbe3`) the
-   same import with that checkout's code, for the speed-up.
+   same import with that checkout's code, for the speed-up (harness.checkout(): that checkout goes first on
+   PYTHONPATH, so this one's editable install does not run in its place).
 
 With --rounds N, the steps alternate N times and the fastest run of each counts. Reported side by side: wall
-seconds, chunks, chunks/s, and the ratio import throughput / bare embedding throughput (= bare s / import s).
+seconds, chunks, chunks/s, the archive's size on disk, and the ratio import throughput / bare embedding throughput
+(= bare s / import s).
 Targets: ratio >= 0.85, and the whole corpus in <= 6 minutes (checked only when the whole corpus ran). Exits 1
 when a target is missed. The load average is printed before and after: on a shared machine only the ratios of
 one run mean much.
@@ -27,14 +29,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench_ingest import corpus_folder, json_lines  # noqa: E402 - benchmarks/ is on sys.path
-from common import DEFAULT_CORPUS, OUT, ROOT, configure_environment, require_dir
+from harness import (
+    DEFAULT_CORPUS, ROOT, Checkout, checkout, configure_environment, json_lines, last_json, load_average, onrecord,
+    require_dir, run, write_report)
 
 TARGET_RATIO = 0.85
 TARGET_MINUTES = 6.0
@@ -60,43 +63,47 @@ for batch in batched(texts, EMBED_BATCH):
 print(json.dumps({"chunks": len(texts), "seconds": time.perf_counter() - start}))
 """
 
-CLI = [sys.executable, "-m", "onrecord.ui"]  # this checkout's onrecord, in a process of its own
+def corpus_folder(corpus: Path, limit: int | None, scratch: Path) -> tuple[Path, int, float]:
+    """The folder to ingest, how many transcripts it holds, and what share of the corpus (by bytes) they are: the
+    first episodes are short, so counting files would underestimate the whole."""
+    files = sorted(corpus.glob("*.vtt"))
+    if limit is None or limit >= len(files):
+        return corpus, len(files), 1.0
+    folder = scratch / "corpus"
+    folder.mkdir()
+    for f in files[:limit]:
+        shutil.copy2(f, folder / f.name)
+    share = sum(f.stat().st_size for f in files[:limit]) / sum(f.stat().st_size for f in files)
+    return folder, limit, share
 
 
-def run_import(code: Path, folder: Path, archive: Path) -> dict:
-    """One import with the code in `code` (this checkout or a baseline's); seconds, sources, chunks."""
-    start = time.perf_counter()
-    done = subprocess.run([*CLI, "--archive", str(archive), "ingest", str(folder), "--json"],
-                          cwd=code, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode not in (0, 1) or not done.stdout.strip():
-        sys.exit(f"import failed ({done.returncode}) in {code}:\n{done.stderr[-3000:]}")
+def du_mb(folder: Path) -> float:
+    """Space on disk, as `du` counts it (allocated blocks, so sparse index files count what they use)."""
+    out = subprocess.run(["du", "-sk", str(folder)], capture_output=True, text=True, check=True).stdout
+    return round(int(out.split()[0]) / 1024, 1)
+
+
+def run_import(code: Checkout, folder: Path, archive: Path) -> dict:
+    """One import with `code` (this checkout's or a baseline's); seconds, sources, chunks, size on disk."""
+    seconds, done = code.run("--archive", str(archive), "ingest", str(folder), "--json", ok=(0, 1))
+    if not done.stdout.strip():
+        sys.exit(f"import printed nothing in {code.root}:\n{done.stderr[-3000:]}")
     results = json_lines(done.stdout)
-    listed = subprocess.run([*CLI, "--archive", str(archive), "list", "--json"],
-                            cwd=ROOT, capture_output=True, text=True, check=True)
+    listed = code.run("--archive", str(archive), "list", "--json")[1]
     return {"seconds": round(seconds, 1), "added": sum(r["status"] == "added" for r in results),
             "failed": sum(r["status"] == "failed" for r in results),
-            "chunks": sum(i["chunks"] for i in json.loads(listed.stdout))}
+            "chunks": sum(i["chunks"] for i in json.loads(listed.stdout)), "archive_mb": du_mb(archive)}
 
 
 def warm_cache(scratch: Path) -> None:
     """The one-time ONNX export of the embedder happens here, untimed, not in the first timed import."""
     sample = ROOT / "samples" / "transcripts" / "gardening.vtt"
-    subprocess.run([*CLI, "--archive", str(scratch / "warm-up"), "ingest", str(sample)],
-                   cwd=ROOT, capture_output=True, check=True)
+    run(onrecord("--archive", str(scratch / "warm-up"), "ingest", str(sample)))
 
 
 def run_bare(archive: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", BARE_EMBED, str(archive)], cwd=ROOT, capture_output=True,
-                          text=True)
-    if done.returncode:
-        sys.exit(f"bare embedding failed:\n{done.stderr[-3000:]}")
-    got = json.loads(done.stdout.splitlines()[-1])
+    got = last_json(run([sys.executable, "-c", BARE_EMBED, str(archive)])[1].stdout)
     return {"seconds": round(got["seconds"], 1), "chunks": got["chunks"]}
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def report_rows(report: dict) -> list[tuple[str, dict]]:
@@ -109,10 +116,11 @@ def report_rows(report: dict) -> list[tuple[str, dict]]:
 def print_report(report: dict) -> None:
     print(f"\nimport vs bare embedding - {report['files']} transcripts, {os.cpu_count()} CPUs, "
           f"load average {report['load_before']} before, {report['load_after']} after")
-    print(f"  {'':<40} {'wall s':>8} {'chunks':>7} {'chunks/s':>9}")
+    print(f"  {'':<40} {'wall s':>8} {'chunks':>7} {'chunks/s':>9} {'on disk':>9}")
     for name, row in report_rows(report):
+        size = f"{row['archive_mb']:.0f} MiB" if "archive_mb" in row else ""
         print(f"  {name:<40} {row['seconds']:>8.1f} {row['chunks']:>7} {row['chunks'] / row['seconds']:>9.1f}"
-              f"  (runs: {', '.join(f'{s:.1f}' for s in row['all_seconds'])})")
+              f" {size:>9}  (runs: {', '.join(f'{s:.1f}' for s in row['all_seconds'])})")
     print(f"  ratio ingest / bare throughput: {report['ratio']:.3f}  target >= {TARGET_RATIO}: "
           f"{'PASS' if report['ratio_ok'] else 'MISS'}")
     if "baseline" in report:
@@ -133,37 +141,40 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def alternate(rounds: int, folder: Path, scratch: Path, baseline: Checkout | None) -> dict:
+    """The import, the bare embedding and the baseline's import, taking turns (so that a change in the machine's
+    load hits each alike); the fastest run of each, with all their times."""
+    runs: dict[str, list[dict]] = {"import": [], "bare": [], "baseline": []}
+    for n in range(rounds):
+        print(f"round {n + 1}/{rounds}: importing {folder} ...", flush=True)
+        runs["import"].append(run_import(Checkout(ROOT), folder, scratch / f"archive-{n}"))
+        print("  embedding the same chunk texts bare ...", flush=True)
+        runs["bare"].append(run_bare(scratch / f"archive-{n}"))
+        if baseline:
+            print(f"  importing with {baseline.root} ...", flush=True)
+            runs["baseline"].append(run_import(baseline, folder, scratch / f"baseline-{n}"))
+    return {kind: min(done, key=lambda r: r["seconds"]) | {"all_seconds": [r["seconds"] for r in done]}
+            for kind, done in runs.items() if done}
+
+
 def main() -> None:
     args = parse_args()
     corpus = require_dir(args.corpus, "the podcast corpus", "--corpus")
     configure_environment()
-    OUT.mkdir(parents=True, exist_ok=True)
+    baseline = checkout(args.baseline) if args.baseline else None
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
-        scratch = Path(tmp)
-        folder, files, share = corpus_folder(corpus, args.corpus_limit, scratch)
+        folder, files, share = corpus_folder(corpus, args.corpus_limit, Path(tmp))
         report = {"files": files, "corpus_share": round(share, 4), "whole_corpus": share == 1.0,
                   "load_before": load_average()}
-        warm_cache(scratch)
-        runs: dict[str, list[dict]] = {"import": [], "bare": [], "baseline": []}
-        for n in range(args.rounds):  # alternating, so that a change in the machine's load hits each alike
-            print(f"round {n + 1}/{args.rounds}: importing {files} transcripts ...", flush=True)
-            runs["import"].append(run_import(ROOT, folder, scratch / f"archive-{n}"))
-            print("  embedding the same chunk texts bare ...", flush=True)
-            runs["bare"].append(run_bare(scratch / f"archive-{n}"))
-            if args.baseline:
-                print(f"  importing with {args.baseline} ...", flush=True)
-                runs["baseline"].append(run_import(args.baseline.resolve(), folder, scratch / f"baseline-{n}"))
-        for kind, done in runs.items():
-            if done:
-                report[kind] = min(done, key=lambda run: run["seconds"]) | {"all_seconds": [r["seconds"] for r in done]}
+        warm_cache(Path(tmp))
+        report |= alternate(args.rounds, folder, Path(tmp), baseline)
         report["baseline_dir"] = str(args.baseline)
         report["load_after"] = load_average()
     report["ratio"] = round(report["bare"]["seconds"] / report["import"]["seconds"], 3)
     report["ratio_ok"] = report["ratio"] >= TARGET_RATIO and report["bare"]["chunks"] == report["import"]["chunks"]
     report["minutes_ok"] = report["import"]["seconds"] / 60 <= TARGET_MINUTES
     print_report(report)
-    (OUT / "bench_import.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwritten: {OUT / 'bench_import.json'}")
+    print(f"\nwritten: {write_report('bench_import', report)}")
     sys.exit(0 if report["ratio_ok"] and (report["minutes_ok"] or not report["whole_corpus"]) else 1)
 
 

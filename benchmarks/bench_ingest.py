@@ -1,4 +1,4 @@
-"""Benchmark onrecord ingest: Whisper overhead over bare faster-whisper, and transcript import at scale.
+"""Benchmark onrecord ingest of recordings: its overhead over bare faster-whisper, short and long.
 
 Part 1 - transcription overhead. Builds a speech WAV (16 kHz mono, --minutes long) from the real speech in
 --audio DIR (default ../shared/data/audio beside the repository: two-speakers.wav and jfk.flac, repeated with
@@ -9,19 +9,15 @@ short gaps), then times, each as a fresh subprocess from start to exit, alternat
 A first ingest into an empty cache comes before them, reported apart as the cold run, so the
 one-time ONNX export of the embedder is not in (b). Target: median(b) / median(a) <= 1.15.
 
-Part 2 - transcript import at scale. `onrecord --archive <fresh dir> ingest <talkpython folder> --json`
-(--corpus DIR, default ../shared/data/podcasts/talkpython)
-over all 509 .vtt files (or the first N with --corpus-limit N), timed; reports episodes, failures,
-chunks, episodes/min, chunks/s and archive size on disk. Target: the whole corpus in <= 15 min.
+(Transcript import, the corpus of 509 WebVTT files against bare embedding, is bench_import.py.)
 
-Part 3 - a long recording. A FLAC of --long-hours hours (default 3; 0 skips) with the same real speech once
+Part 2 - a long recording. A FLAC of --long-hours hours (default 3; 0 skips) with the same real speech once
 every SPEECH_EVERY seconds and silence between, so it measures decoding, VAD and memory more than ASR. Times
 and peak RSS (each child reports its own ru_maxrss) of (a) bare faster-whisper, which decodes the whole file
 into one array, and (b) onrecord ingest, which decodes and transcribes it in windows.
 
 Run from the repository root, with the project's venv active:
-    python benchmarks/bench_ingest.py [--audio DIR] [--corpus DIR] [--skip-corpus] [--corpus-limit N]
-                                      [--minutes 5] [--runs 2] [--long-hours 3]
+    python benchmarks/bench_ingest.py [--audio DIR] [--minutes 5] [--runs 2] [--long-hours 3]
 The report is printed and written to benchmarks/out/bench_ingest.json. ONRECORD_* variables are
 removed from the subprocesses' environment so that onrecord runs with its defaults.
 """
@@ -31,22 +27,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import wave
 from pathlib import Path
 
-from common import DEFAULT_AUDIO, DEFAULT_CORPUS, OUT, ROOT, require_dir  # noqa: E402 - benchmarks/ is on sys.path
+from harness import (
+    CLI_REPORTING_RSS, DEFAULT_AUDIO, OUT, clean_env, json_lines, load_average, onrecord, reported_peak_mib,
+    require_dir, run, write_report)
 
 SPEECH_FILES = ("two-speakers.wav", "jfk.flac")
 RATE = 16000
 GAP_SECONDS = 1.5
 TARGET_OVERHEAD = 1.15
-TARGET_CORPUS_MINUTES = 15.0
 
 # (a): what onrecord's WhisperTranscriber does with its defaults, and nothing else.
 BARE_WHISPER = """
@@ -62,65 +56,7 @@ import resource
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 """
 
-# (b) for part 3: the CLI in a process that reports its own peak memory.
-INGEST_REPORTING_RSS = """
-import resource, sys
-from onrecord.ui.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit as exit:
-    code = exit.code
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
-sys.exit(code)
-"""
 SPEECH_EVERY = 600
-
-
-# ---------------------------------------------------------------- helpers
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONRECORD_")}
-    env.update(extra)
-    return env
-
-
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
-    """Wall-clock seconds from process start to exit; fails loudly on a non-zero exit."""
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
-    return seconds, proc
-
-
-def timed_allow_failures(cmd: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
-    """Like timed(), but exit code 1 (some sources failed) is a result to report, not a crash."""
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if proc.returncode not in (0, 1) or not proc.stdout.strip():
-        sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
-    return seconds, proc
-
-
-def onrecord(*args: str) -> list[str]:
-    exe = Path(sys.executable).with_name("onrecord")
-    return [str(exe) if exe.exists() else "onrecord", *args]
-
-
-def json_lines(text: str) -> list[dict]:
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-
-
-def du_bytes(folder: Path) -> int:
-    """Space on disk, as `du` counts it (allocated blocks, so sparse index files count what they use)."""
-    out = subprocess.run(["du", "-sk", str(folder)], capture_output=True, text=True, check=True).stdout
-    return int(out.split()[0]) * 1024
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 # ---------------------------------------------------------------- part 1
@@ -151,7 +87,7 @@ def build_speech_wav(audio: Path, minutes: float, path: Path) -> float:
 
 def run_bare(wav: Path) -> tuple[float, int]:
     """Seconds and the number of segments faster-whisper produced."""
-    seconds, proc = timed([sys.executable, "-c", BARE_WHISPER, str(wav)], clean_env())
+    seconds, proc = run([sys.executable, "-c", BARE_WHISPER, str(wav)], env=clean_env())
     return seconds, int(proc.stdout.split()[0])
 
 
@@ -159,11 +95,11 @@ def run_ingest(wav: Path, cache: Path, scratch: Path) -> tuple[float, int]:
     """Seconds, and the number of segments stored (read back afterwards, untimed)."""
     archive = Path(tempfile.mkdtemp(prefix="archive-", dir=scratch))
     env = clean_env(XDG_CACHE_HOME=str(cache))
-    seconds, proc = timed(onrecord("--archive", str(archive), "ingest", str(wav), "--json"), env)
+    seconds, proc = run(onrecord("--archive", str(archive), "ingest", str(wav), "--json"), env=env)
     results = json_lines(proc.stdout)
     if [r["status"] for r in results] != ["added"]:
         sys.exit(f"unexpected ingest output: {proc.stdout!r}")
-    _, listed = timed(onrecord("--archive", str(archive), "list", "--json"), env)
+    _, listed = run(onrecord("--archive", str(archive), "list", "--json"), env=env)
     return seconds, json.loads(listed.stdout)[0]["segments"]
 
 
@@ -193,44 +129,6 @@ def part1(audio: Path, minutes: float, runs: int, scratch: Path) -> dict:
 
 # ---------------------------------------------------------------- part 2
 
-def corpus_folder(corpus: Path, limit: int | None, scratch: Path) -> tuple[Path, int, float]:
-    """The folder to ingest, how many transcripts it holds, and what share of the corpus (by bytes)
-    they are: the first episodes are short, so counting files would underestimate the whole."""
-    files = sorted(corpus.glob("*.vtt"))
-    if limit is None or limit >= len(files):
-        return corpus, len(files), 1.0
-    folder = scratch / "corpus"
-    folder.mkdir()
-    for f in files[:limit]:
-        shutil.copy2(f, folder / f.name)
-    share = sum(f.stat().st_size for f in files[:limit]) / sum(f.stat().st_size for f in files)
-    return folder, limit, share
-
-
-def part2(corpus: Path, limit: int | None, scratch: Path) -> dict:
-    folder, files, share = corpus_folder(corpus, limit, scratch)
-    archive = scratch / "corpus-archive"
-    env = clean_env(XDG_CACHE_HOME=str(scratch / "cache"))  # warm from part 1 when it ran
-    print(f"part 2: ingesting {files} transcripts from {folder} ...", flush=True)
-    seconds, proc = timed_allow_failures(onrecord("--archive", str(archive), "ingest", str(folder), "--json"), env)
-    results = json_lines(proc.stdout)
-    failures = [r for r in results if r["status"] == "failed"]
-    _, listed = timed(onrecord("--archive", str(archive), "list", "--json"), env)
-    chunks = sum(i["chunks"] for i in json.loads(listed.stdout))
-    added = sum(r["status"] == "added" for r in results)
-    full_minutes = seconds / share / 60  # measured, not extrapolated, when share == 1
-    return {"folder": str(folder), "files": files, "corpus_share": round(share, 4),
-            "episodes": added, "failures": len(failures),
-            "failed": [{"source": r["source"], "error": r["error"]} for r in failures][:20],
-            "chunks": chunks, "wall_seconds": round(seconds, 1),
-            "episodes_per_minute": round(added / seconds * 60, 1), "chunks_per_second": round(chunks / seconds, 1),
-            "archive_mb": round(du_bytes(archive) / 2**20, 1), "exit_code": proc.returncode,
-            "full_corpus_minutes": round(full_minutes, 1), "extrapolated": share < 1,
-            "target_minutes": TARGET_CORPUS_MINUTES, "meets_target": full_minutes <= TARGET_CORPUS_MINUTES}
-
-
-# ---------------------------------------------------------------- part 3
-
 def build_long_flac(audio: Path, hours: float, path: Path) -> float:
     """`hours` of 16 kHz FLAC: the speech clips at the start of every SPEECH_EVERY seconds, silence between."""
     import av
@@ -251,27 +149,23 @@ def build_long_flac(audio: Path, hours: float, path: Path) -> float:
     return blocks * SPEECH_EVERY
 
 
-def peak_mib(proc: subprocess.CompletedProcess) -> float:
-    return int(proc.stderr.strip().splitlines()[-1]) / 1024
-
-
-def part3(audio: Path, hours: float, scratch: Path) -> dict:
+def part2(audio: Path, hours: float, scratch: Path) -> dict:
     flac = scratch / f"long-{hours:g}h.flac"
     seconds = build_long_flac(audio, hours, flac)
-    print(f"part 3: {flac.name} ({seconds / 3600:g} h, speech every {SPEECH_EVERY} s) ...", flush=True)
+    print(f"part 2: {flac.name} ({seconds / 3600:g} h, speech every {SPEECH_EVERY} s) ...", flush=True)
     cache = scratch / "cache"  # warm from part 1
-    bare_s, bare = timed([sys.executable, "-c", BARE_WHISPER, str(flac)], clean_env())
+    bare_s, bare = run([sys.executable, "-c", BARE_WHISPER, str(flac)], env=clean_env())
     archive = scratch / "long-archive"
-    ingest_s, ingest = timed([sys.executable, "-c", INGEST_REPORTING_RSS, "--archive", str(archive), "ingest",
-                              str(flac), "--json"], clean_env(XDG_CACHE_HOME=str(cache)))
+    ingest_s, ingest = run([*CLI_REPORTING_RSS, "--archive", str(archive), "ingest", str(flac), "--json"],
+                           env=clean_env(XDG_CACHE_HOME=str(cache)))
     return {"audio_seconds": seconds, "bare_seconds": round(bare_s, 1), "ingest_seconds": round(ingest_s, 1),
-            "bare_peak_mib": round(peak_mib(bare)), "ingest_peak_mib": round(peak_mib(ingest)),
+            "bare_peak_mib": round(reported_peak_mib(bare)), "ingest_peak_mib": round(reported_peak_mib(ingest)),
             "bare_segments": int(bare.stdout.split()[0]), "ingest_status": json_lines(ingest.stdout)[0]["status"]}
 
 
 # ---------------------------------------------------------------- report
 
-def print_table(title: str, rows: list[tuple[str, str]]) -> None:
+def print_pairs(title: str, rows: list[tuple[str, str]]) -> None:
     width = max(len(k) for k, _ in rows)
     print(f"\n{title}\n{'-' * len(title)}")
     for key, value in rows:
@@ -282,7 +176,7 @@ def print_part1(p: dict) -> None:
     def row(name: str, median: float, runs: str, realtime: float) -> tuple[str, str]:
         return name, f"{median:>9.1f}  {runs:<16} {realtime:>15.1f}x"
 
-    print_table(f"Part 1 - transcription overhead ({p['audio_seconds']:.0f} s of speech, {p['runs']} runs each)", [
+    print_pairs(f"Part 1 - transcription overhead ({p['audio_seconds']:.0f} s of speech, {p['runs']} runs each)", [
         ("", f"{'median s':>9}  {'runs s':<16} {'audio s / wall s':>16}"),
         row("(a) bare faster-whisper", p["bare_median"], _runs(p["bare_seconds"]), p["bare_realtime"]),
         row("(b) onrecord ingest (warm)", p["ingest_median"], _runs(p["ingest_seconds"]), p["ingest_realtime"]),
@@ -292,8 +186,8 @@ def print_part1(p: dict) -> None:
     ])
 
 
-def print_part3(p: dict) -> None:
-    print_table(f"Part 3 - a long recording ({p['audio_seconds'] / 3600:g} h, mostly silence)", [
+def print_part2(p: dict) -> None:
+    print_pairs(f"Part 2 - a long recording ({p['audio_seconds'] / 3600:g} h, mostly silence)", [
         ("", f"{'wall s':>8}  {'peak RSS MiB':>12}"),
         ("(a) bare faster-whisper", f"{p['bare_seconds']:>8.1f}  {p['bare_peak_mib']:>12}"),
         ("(b) onrecord ingest", f"{p['ingest_seconds']:>8.1f}  {p['ingest_peak_mib']:>12}"),
@@ -302,29 +196,8 @@ def print_part3(p: dict) -> None:
     ])
 
 
-def print_part2(p: dict) -> None:
-    print_table("Part 2 - transcript import at scale", [
-        ("files", f"{p['files']}  ({p['folder']})"),
-        ("episodes added", str(p["episodes"])),
-        ("failures", str(p["failures"])),
-        ("chunks", str(p["chunks"])),
-        ("wall time", f"{p['wall_seconds']:.1f} s ({p['wall_seconds'] / 60:.1f} min)"),
-        ("episodes / min", f"{p['episodes_per_minute']:.1f}"),
-        ("chunks / s", f"{p['chunks_per_second']:.1f}"),
-        ("archive size", f"{p['archive_mb']:.1f} MiB"),
-        ("whole corpus", f"{p['full_corpus_minutes']:.1f} min{_extrapolated(p)}, "
-                         f"target <= {p['target_minutes']:g} min: {_verdict(p['meets_target'])}"),
-    ])
-    for f in p["failed"]:
-        print(f"    failed: {f['source']}: {f['error']}")
-
-
 def _runs(values: list[float]) -> str:
     return ", ".join(f"{v:.1f}" for v in values)
-
-
-def _extrapolated(p: dict) -> str:
-    return f" (extrapolated from {p['corpus_share']:.1%} of its bytes)" if p["extrapolated"] else ""
 
 
 def _verdict(ok: bool) -> str:
@@ -337,41 +210,29 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audio", type=Path, default=DEFAULT_AUDIO,
                         help=f"folder holding {' and '.join(SPEECH_FILES)} (default: the shared folder's)")
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                        help="the talkpython WebVTT folder for part 2 (default: the shared folder's)")
     parser.add_argument("--minutes", type=float, default=5.0, help="length of the speech WAV (default 5)")
     parser.add_argument("--runs", type=int, default=2, help="timed runs of (a) and (b) each (default 2)")
-    parser.add_argument("--skip-corpus", action="store_true", help="skip part 2")
-    parser.add_argument("--corpus-limit", type=int, metavar="N", help="ingest only the first N transcripts")
-    parser.add_argument("--long-hours", type=float, default=3.0, help="length of part 3's recording (0: skip)")
+    parser.add_argument("--long-hours", type=float, default=3.0, help="length of part 2's recording (0: skip)")
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
     audio = require_dir(args.audio, "the speech recordings", "--audio")
-    corpus = None if args.skip_corpus else require_dir(args.corpus, "the podcast corpus", "--corpus")
     OUT.mkdir(parents=True, exist_ok=True)
     report = {"cpu_count": os.cpu_count(), "load_before": load_average()}
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         scratch = Path(tmp)
         report["part1"] = part1(audio, args.minutes, args.runs, scratch)
         if args.long_hours:
-            report["part3"] = part3(audio, args.long_hours, scratch)
-        if corpus is None:
-            print("part 2: skipped (--skip-corpus)")
-        else:
-            report["part2"] = part2(corpus, args.corpus_limit, scratch)
+            report["part2"] = part2(audio, args.long_hours, scratch)
     report["load_after"] = load_average()
     print(f"\nonrecord ingest benchmark - {report['cpu_count']} CPUs, "
           f"load average {report['load_before']} before, {report['load_after']} after")
     print_part1(report["part1"])
     if "part2" in report:
         print_part2(report["part2"])
-    if "part3" in report:
-        print_part3(report["part3"])
-    (OUT / "bench_ingest.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwritten: {OUT / 'bench_ingest.json'}")
+    print(f"\nwritten: {write_report('bench_ingest', report)}")
 
 
 if __name__ == "__main__":

@@ -30,10 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_search import EVAL, SLACK_S  # noqa: E402 - benchmarks/ is on sys.path
-from common import OUT, ROOT, configure_environment, load_jsonl
+from harness import CORPUS_ARCHIVE, SLACK_S, configure_environment, questions, write_report
 
-sys.path.insert(0, str(ROOT))
 POOL_TOP = 40
 MAX_LOSS = 0.01
 
@@ -86,7 +84,7 @@ def speed(encoders: dict, texts: list[str]) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--archive", type=Path, default=OUT / "corpus-archive")
+    parser.add_argument("--archive", type=Path, default=CORPUS_ARCHIVE)
     parser.add_argument("--random", type=int, default=1500, help="random chunks added to the pool (default 1500)")
     parser.add_argument("--speed-texts", type=int, default=256)
     args = parser.parse_args()
@@ -100,16 +98,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-int8-") as tmp:
         shutil.copytree(args.archive, Path(tmp) / "archive")
         chunks, stored = read_chunks(Path(tmp) / "archive")
-    questions = load_jsonl(EVAL)
-    q32, q8 = (np.asarray(m.embed([q["question"] for q in questions]), dtype=np.float32) for m in (fp32, int8))
-    rows = pool(questions, q32, stored, chunks, args.random)
+    asked = questions()
+    q32, q8 = (np.asarray(m.embed([q["question"] for q in asked]), dtype=np.float32) for m in (fp32, int8))
+    rows = pool(asked, q32, stored, chunks, args.random)
     print(f"{len(chunks)} chunks, a pool of {len(rows)}; load average {os.getloadavg()[0]:.2f}", flush=True)
     start = time.perf_counter()
     pooled = np.asarray(int8.embed([chunks[i]["text"] for i in rows]), dtype=np.float32)
     report = {"chunks": len(chunks), "pool": len(rows), "int8_pool_seconds": round(time.perf_counter() - start, 1),
-              "fp32_mrr10_all": mrr(questions, q32, stored, np.arange(len(chunks)), chunks),
-              "fp32_mrr10_pool": mrr(questions, q32, stored[rows], rows, chunks),
-              "int8_mrr10_pool": mrr(questions, q8, pooled, rows, chunks),
+              "fp32_mrr10_all": mrr(asked, q32, stored, np.arange(len(chunks)), chunks),
+              "fp32_mrr10_pool": mrr(asked, q32, stored[rows], rows, chunks),
+              "int8_mrr10_pool": mrr(asked, q8, pooled, rows, chunks),
               "cosine_int8_fp32_mean": round(float((pooled * stored[rows]).sum(1).mean()), 4),
               "chunks_per_second": speed({"fp32": fp32, "int8": int8},
                                          [chunks[i]["text"] for i in rows[:args.speed_texts]]),
@@ -120,7 +118,7 @@ def main() -> None:
         print(f"  {key:<24} {value}")
     print(f"int8 {'may' if report['adopt'] else 'must not'} be the default: it loses {report['loss']:.4f} MRR@10 "
           f"(at most {MAX_LOSS} allowed)")
-    (OUT / "bench_int8.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_report("bench_int8", report)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
     python benchmarks/bench_languages.py [--root DIR] [--label now] [--baseline FILE]
 
 The archive: the Russian, German and Spanish interviews of tests/data/languages plus the English gardening
-sample, ingested afresh into benchmarks/out/languages-<label>/ by `python -m ui` run from --root (default this
-checkout; a `git worktree` of an older commit gives the baseline). The questions (benchmarks/data/
+sample, ingested afresh into benchmarks/out/languages-<label>/ by the onrecord of --root (default this checkout; a
+`git worktree` of an older commit gives the baseline, run through harness.checkout(): first on PYTHONPATH, so this
+checkout's editable install does not stand in for it). The questions (benchmarks/data/
 language_eval.jsonl) are written in each interview's language, mostly in other words than the interview's
 (paraphrases), a few across languages (an English question about a Spanish interview). A question is answered
 when the top hit is in its interview and covers its moment (the cue of the answer, or the question just before).
@@ -17,36 +18,31 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-OUT = HERE / "out"
+from harness import DATA, OUT, ROOT, Checkout, checkout, configure_environment, write_report
+
 MODES = ("keyword", "semantic", "hybrid")
 
 
-def cli(root: Path, archive: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONRECORD_")}
-    env["XDG_CACHE_HOME"] = str(OUT / "cache")
-    return subprocess.run([sys.executable, "-m", "onrecord.ui", "--archive", str(archive), *args], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=900)
+def cli(code: Checkout, archive: Path, *args: str):
+    """`onrecord --archive ARCHIVE ARGS` with `code`, the benchmark's cache; the finished process."""
+    return code.run("--archive", str(archive), *args, ok=(0, 1, 2), timeout=900)[1]
 
 
-def build(root: Path, archive: Path) -> None:
+def build(code: Checkout, archive: Path) -> None:
     shutil.rmtree(archive, ignore_errors=True)
-    done = cli(root, archive, "ingest", str(REPO / "tests" / "data" / "languages"),
-               str(REPO / "samples" / "transcripts" / "gardening.vtt"))
+    done = cli(code, archive, "ingest", str(ROOT / "tests" / "data" / "languages"),
+               str(ROOT / "samples" / "transcripts" / "gardening.vtt"))
     if done.returncode != 0:
         sys.exit(f"ingest failed: {done.stderr.strip()}")
 
 
-def answered(root: Path, archive: Path, question: dict, mode: str) -> bool:
-    done = cli(root, archive, "search", question["q"], "--mode", mode, "--limit", "1", "--json")
+def answered(code: Checkout, archive: Path, question: dict, mode: str) -> bool:
+    done = cli(code, archive, "search", question["q"], "--mode", mode, "--limit", "1", "--json")
     if done.returncode != 0:  # e.g. "the query has no words to search for"
         return False
     hits = json.loads(done.stdout)
@@ -57,18 +53,17 @@ def answered(root: Path, archive: Path, question: dict, mode: str) -> bool:
     return top["title"] == question["interview"] and top["start"] < hi and top["end"] > lo
 
 
-def run(root: Path, label: str) -> dict:
+def evaluate(code: Checkout, label: str) -> dict:
     archive = OUT / f"languages-{label}"
-    build(root, archive)
-    questions = [json.loads(line) for line in (HERE / "data" / "language_eval.jsonl").read_text().splitlines()
-                 if line.strip()]
+    build(code, archive)
+    questions = [json.loads(line) for line in (DATA / "language_eval.jsonl").read_text().splitlines() if line.strip()]
     table: dict[str, dict[str, list[int]]] = defaultdict(lambda: {m: [0, 0] for m in MODES})
     for question in questions:
         for mode in MODES:
             cell = table[question["lang"]][mode]
-            cell[0] += answered(root, archive, question, mode)
+            cell[0] += answered(code, archive, question, mode)
             cell[1] += 1
-    return {"label": label, "root": str(root), "table": table}
+    return {"label": label, "root": str(code.root), "commit": code.commit(), "table": table}
 
 
 def show(result: dict, baseline: dict | None) -> None:
@@ -88,13 +83,13 @@ def show(result: dict, baseline: dict | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", type=Path, default=REPO, help="the checkout whose onrecord runs")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose onrecord runs")
     parser.add_argument("--label", default="now")
     parser.add_argument("--baseline", type=Path, help="a previous run's JSON, shown side by side")
     args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
-    result = run(args.root.resolve(), args.label)
-    (OUT / f"bench_languages-{args.label}.json").write_text(json.dumps(result, indent=1))
+    configure_environment()
+    result = evaluate(checkout(args.root), args.label)
+    write_report(f"bench_languages-{args.label}", result)
     baseline = json.loads(args.baseline.read_text()) if args.baseline else None
     if baseline:
         print(f"baseline: {baseline['root']} ({baseline['label']}) -> now: {result['root']} ({result['label']})")

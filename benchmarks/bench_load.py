@@ -14,7 +14,7 @@
    limit=10, so the workers start at different questions and, between them, cover the whole stream.
 
 3. Workers. Each worker is its own OS process (multiprocessing, spawn), with a Searcher built the way the CLI
-   builds it (ui/cli.py _searcher: Settings -> open_archive -> embedder_for -> Searcher, default cache_dir).
+   builds it (harness.searcher: Settings -> open_archive -> embedder_for -> Searcher, default cache_dir).
    It warms up with one query per mode (keyword first: it loads or builds the BM25 index), then waits on a
    barrier with every other worker and the parent, so the measured queries of all workers start together.
    Every query is timed alone (time.perf_counter); any exception is an error (counted, the first few kept
@@ -44,29 +44,21 @@ import json
 import multiprocessing as mp
 import os
 import queue
-import resource
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import traceback
-import urllib.request
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
 
-from common import OUT, ROOT, WARMUP_ORDER, configure_environment, load_jsonl, onrecord, percentile, warm_up  # noqa: E402 - benchmarks/ is on sys.path
+from harness import (
+    CORPUS_ARCHIVE, OUT, ROOT, WARMUP_ORDER, chroma_server, configure_environment, load_average, peak_rss_mib,
+    percentile, print_table, questions, require_archive, searcher, warm_up, write_report)
 
-EVAL = ROOT / "benchmarks" / "data" / "search_eval.jsonl"
-DEFAULT_ARCHIVE = OUT / "corpus-archive"
 SERVER_COPY = OUT / "load-server-archive"
 SERVER_LOG = OUT / "load-server.log"
 COPY_MARKER = "bench-load-source.json"  # in the server copy: which archive it was copied from
-REPORT = OUT / "bench_load.json"
 
 MODES = ("hybrid", "keyword", "semantic")
 LIMIT = 10
@@ -74,10 +66,8 @@ PERCENTILES = (50, 90, 95, 99)
 ERROR_EXAMPLES = 5
 BARRIER_TIMEOUT_S = 900.0  # every worker warmed up (imports, model, HNSW and BM25 loads) on a busy machine
 RUN_TIMEOUT_S = 3600.0  # a whole run, from the barrier on
-HEARTBEAT_TIMEOUT_S = 180.0
 # The keyword-index cache is keyed by the archive's location, for a server its URL: one port, one cache entry.
 PREFERRED_PORT = 8799
-STOP_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -104,16 +94,9 @@ def query_at(k: int, questions: list[str]) -> tuple[str, str]:
 
 
 def build_searcher(target: Target):
-    """The way the CLI builds it (ui/cli.py _searcher)."""
-    from onrecord.search.config import Settings
-    from onrecord.search.retrieval.embedder import embedder_for
-    from onrecord.search.retrieval.searcher import Searcher
-    from onrecord.search.store import open_archive
-
+    """The way the CLI builds it, over the folder or through onrecord's chroma_url setting."""
     where = {"chroma_url": target.chroma_url} if target.chroma_url else {"archive": target.archive}
-    settings = Settings(**where)  # a str: Settings.archive takes it whether it is typed str or Path
-    archive = open_archive(settings)
-    return Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir)
+    return searcher(**where)
 
 
 def signature(hits) -> str:
@@ -121,24 +104,24 @@ def signature(hits) -> str:
     return " ".join(f"{h.interview_id[:8]}@{h.start:.2f}-{h.end:.2f}" for h in hits)
 
 
-def timed_query(searcher, question: str, mode: str) -> tuple[float, str | None, str | None, str | None]:
+def timed_query(reader, question: str, mode: str) -> tuple[float, str | None, str | None, str | None]:
     """(ms, hits signature, error line, traceback); never raises an Exception."""
     start = time.perf_counter()
     try:
-        hits = searcher.search(question, limit=LIMIT, mode=mode)
+        hits = reader.search(question, limit=LIMIT, mode=mode)
     except Exception as exc:  # noqa: BLE001 - every exception is what this benchmark counts
         ms = (time.perf_counter() - start) * 1000
         return ms, None, f"{type(exc).__name__}: {exc}", traceback.format_exc()
     return (time.perf_counter() - start) * 1000, signature(hits), None, None
 
 
-def measure(searcher, spec: WorkerSpec) -> dict:
+def measure(reader, spec: WorkerSpec) -> dict:
     samples: list[list] = []  # [k, mode, ms, signature or None, error or None]
     tracebacks: list[str] = []
     started = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process on the machine
     for k in range(spec.first, spec.first + spec.count):
         question, mode = query_at(k, spec.questions)
-        ms, sig, error, trace = timed_query(searcher, question, mode)
+        ms, sig, error, trace = timed_query(reader, question, mode)
         samples.append([k, mode, round(ms, 2), sig, error])
         if trace and len(tracebacks) < ERROR_EXAMPLES:
             tracebacks.append(f"worker {spec.worker}, query {k} ({mode}): {question!r}\n{trace}")
@@ -156,17 +139,17 @@ def work(spec: WorkerSpec, barrier, results) -> None:
     """Set up and warm up, wait for everyone, run the queries, post one result dict."""
     result: dict = {"worker": spec.worker}
     try:
-        searcher = build_searcher(spec.target)
-        result["warmup_ms"] = warm_up(searcher, spec.questions[spec.first % len(spec.questions)], LIMIT)
-        result["interviews"] = len(searcher.interviews())
-        result["chunks"] = searcher.archive.chunks().count()
+        reader = build_searcher(spec.target)
+        result["warmup_ms"] = warm_up(reader, spec.questions[spec.first % len(spec.questions)], LIMIT)
+        result["interviews"] = len(reader.interviews())
+        result["chunks"] = reader.archive.chunks().count()
     except Exception:  # noqa: BLE001 - reported to the parent, which stops the run
         barrier.abort()
         results.put(result | {"setup_error": traceback.format_exc()})
         return
     barrier.wait(timeout=BARRIER_TIMEOUT_S)
-    result |= measure(searcher, spec)
-    result["max_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result |= measure(reader, spec)
+    result["max_rss_mib"] = peak_rss_mib()
     results.put(result)
 
 
@@ -316,64 +299,12 @@ def prepare_server_copy(source: Path) -> bool:
     return True
 
 
-def free_port() -> int:
-    """PREFERRED_PORT when it is free, else any free port."""
-    for port in (PREFERRED_PORT, 0):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return sock.getsockname()[1]
-    raise RuntimeError("no free port on 127.0.0.1")
-
-
-def wait_heartbeat(url: str, server: subprocess.Popen) -> float:
-    """Seconds until the server answers its heartbeat; fails when it exits or never answers."""
-    start = time.monotonic()
-    while time.monotonic() - start < HEARTBEAT_TIMEOUT_S:
-        if server.poll() is not None:
-            raise RuntimeError(f"chroma run exited with code {server.returncode}; see {SERVER_LOG}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
-                return time.monotonic() - start
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"chroma run gave no heartbeat in {HEARTBEAT_TIMEOUT_S:.0f} s; see {SERVER_LOG}")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-@contextmanager
-def chroma_server(folder: Path) -> Iterator[tuple[str, float]]:
-    """A `chroma run` over the folder, in its own session (so Ctrl-C reaches only us, and we stop it)."""
-    port = free_port()
-    chroma = Path(sys.executable).with_name("chroma")
-    cmd = [str(chroma if chroma.exists() else "chroma"), "run", "--path", str(folder),
-           "--host", "127.0.0.1", "--port", str(port)]
-    with SERVER_LOG.open("w") as log:
-        server = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        yield url, wait_heartbeat(url, server)
-    finally:
-        stop_server(server)
-
-
 def bench_server(archive: Path, workers: int, per_worker: int, questions: list[str]) -> dict:
     print(f"[server] copying {archive} to {SERVER_COPY} (once) ...", flush=True)
     start = time.monotonic()
     copied = prepare_server_copy(archive)
     copy_s = time.monotonic() - start
-    with chroma_server(SERVER_COPY) as (url, ready_s):
+    with chroma_server(SERVER_COPY, SERVER_LOG, PREFERRED_PORT) as (url, ready_s):
         print(f"[server] chroma run at {url}, heartbeat after {ready_s:.1f} s", flush=True)
         result = bench_target(Target("server", str(SERVER_COPY), url), workers, per_worker, questions)
     return result | {"server": {"url": url, "copied": copied, "copy_s": round(copy_s, 1),
@@ -381,15 +312,6 @@ def bench_server(archive: Path, workers: int, per_worker: int, questions: list[s
 
 
 # ---------------------------------------------------------------- report
-
-def table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    """Left-aligned first column, the others right-aligned, every column as wide as its widest cell."""
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    print(f"\n{title}\n{'-' * min(len(title), 110)}")
-    for row in [header, *rows]:
-        cells = [f"{row[0]:<{widths[0]}}"] + [f"{str(c):>{w}}" for c, w in zip(row[1:], widths[1:])]
-        print("  " + "  ".join(cells).rstrip())
-
 
 def latency_row(key: str, conc: dict, seq: dict, ratio: dict) -> list[str]:
     if not conc.get("n"):
@@ -427,8 +349,9 @@ def print_target(r: dict) -> None:
     if "ratio" not in r:
         return
     rows = [latency_row(key, conc["latency_ms"][key], seq["latency_ms"][key], r["ratio"]) for key in (*MODES, "all")]
-    table(f"{r['target']['name']}: {where} ({conc['interviews']} interviews, {conc['chunks']} chunks), latency ms",
-          ["mode", "n", "p50", "p90", "p95", "p99", "max", "seq p50", "seq p95", "seq max", "p50 x", "p95 x"], rows)
+    print_table(["mode", "n", "p50", "p90", "p95", "p99", "max", "seq p50", "seq p95", "seq max", "p50 x", "p95 x"],
+                rows, f"{r['target']['name']}: {where} ({conc['interviews']} interviews, {conc['chunks']} chunks), "
+                f"latency ms")
     print(run_line("concurrent", conc))
     print(run_line("sequential", seq))
     print_errors("concurrent", conc["errors"])
@@ -466,21 +389,11 @@ def print_report(report: dict) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--archive", type=Path, help=f"archive folder (default {DEFAULT_ARCHIVE.relative_to(ROOT)})")
+    parser.add_argument("--archive", type=Path, help=f"archive folder (default {CORPUS_ARCHIVE.relative_to(ROOT)})")
     parser.add_argument("--workers", type=int, default=8, help="parallel worker processes (default 8)")
     parser.add_argument("--queries", type=int, default=200, help="queries per worker (default 200)")
     parser.add_argument("--skip-server", action="store_true", help="skip the `chroma run` server target")
     return parser.parse_args()
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def check_archive(archive: Path) -> None:
-    if not (archive.is_dir() and any(archive.iterdir())):
-        build = " ".join(onrecord("--archive", str(archive), "ingest", "FOLDER"))
-        sys.exit(f"no archive at {archive}: build it first with `{build}` (or run benchmarks/bench_search.py)")
 
 
 def run_errors(run: dict) -> int:
@@ -504,22 +417,19 @@ def main() -> None:
 
 def bench(args: argparse.Namespace) -> None:
     configure_environment()
-    archive = (args.archive or DEFAULT_ARCHIVE).resolve()
-    check_archive(archive)
-    questions = [q["question"] for q in load_jsonl(EVAL)]
+    archive = require_archive(args.archive or CORPUS_ARCHIVE)
+    asked = [q["question"] for q in questions()]
     cores = os.cpu_count() or 1
     report: dict = {"cpu_count": cores, "workers": args.workers, "queries_per_worker": args.queries,
                     "oversubscribed": args.workers > cores, "limit": LIMIT, "modes": list(MODES),
-                    "questions": len(questions), "load_before": load_average(), "targets": {}}
+                    "questions": len(asked), "load_before": load_average(), "targets": {}}
     embedded = Target("embedded", str(archive))
-    report["targets"]["embedded"] = bench_target(embedded, args.workers, args.queries, questions)
+    report["targets"]["embedded"] = bench_target(embedded, args.workers, args.queries, asked)
     if not args.skip_server:
-        report["targets"]["server"] = bench_server(archive, args.workers, args.queries, questions)
+        report["targets"]["server"] = bench_server(archive, args.workers, args.queries, asked)
     report |= {"load_after": load_average()} | totals(report)
     print_report(report)
-    OUT.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwritten: {REPORT}")
+    print(f"\nwritten: {write_report('bench_load', report)}")
 
 
 if __name__ == "__main__":

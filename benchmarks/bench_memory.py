@@ -18,23 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-from common import OUT, ROOT, configure_environment  # noqa: E402 - benchmarks/ is on sys.path
-
-# The CLI in this process, then its own peak RSS (KiB on Linux) as the last line of stderr.
-CHILD = ("import resource, sys; from onrecord.ui.cli import main\n"
-         "try:\n    main(['--archive', sys.argv[1], 'ingest', sys.argv[2], '--json'])\n"
-         "except SystemExit as e:\n    code = e.code\n"
-         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\nsys.exit(code)")
-
-
-def stamp(seconds: float) -> str:
-    return f"{int(seconds // 3600):02d}:{int(seconds % 3600 // 60):02d}:{seconds % 60:06.3f}"
+from harness import (
+    CLI_REPORTING_RSS, ROOT, configure_environment, json_lines, onrecord, reported_peak_mib, run, vtt_stamp,
+    write_report)
 
 
 def write_vtt(path: Path, cues: int, words_per_cue: int) -> Path:
@@ -45,26 +34,18 @@ def write_vtt(path: Path, cues: int, words_per_cue: int) -> Path:
         for i in range(cues):
             at = (i * words_per_cue) % (len(said) - words_per_cue)
             text = " ".join(said[at:at + words_per_cue])
-            out.write(f"{stamp(i)} --> {stamp(i + 0.9)}\n{text} {i}\n\n")
+            out.write(f"{vtt_stamp(i)} --> {vtt_stamp(i + 0.9)}\n{text} {i}\n\n")
     return path
 
 
 def ingest(archive: Path, source: Path) -> dict:
-    began = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", CHILD, str(archive), str(source)], capture_output=True,
-                          text=True, cwd=ROOT, timeout=3600)
-    seconds = time.perf_counter() - began
-    if done.returncode != 0:
-        sys.exit(f"ingest of {source.name} failed:\n{done.stderr[-2000:]}")
-    [result] = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
-    return {"status": result["status"], "seconds": round(seconds, 1),
-            "peak_mib": round(int(done.stderr.strip().splitlines()[-1]) / 1024, 1), "chunks": chunks(archive)}
-
-
-def chunks(archive: Path) -> int:
-    listed = subprocess.run([sys.executable, "-m", "onrecord.ui", "--archive", str(archive), "list", "--json"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=600)
-    return sum(i["chunks"] for i in json.loads(listed.stdout))
+    """`onrecord ingest` in a process that reports its own peak RSS: status, seconds, peak MiB, chunks made."""
+    seconds, done = run([*CLI_REPORTING_RSS, "--archive", str(archive), "ingest", str(source), "--json"],
+                        timeout=3600)
+    [result] = json_lines(done.stdout)
+    listed = json.loads(run(onrecord("--archive", str(archive), "list", "--json"), timeout=600)[1].stdout)
+    return {"status": result["status"], "seconds": round(seconds, 1), "peak_mib": round(reported_peak_mib(done), 1),
+            "chunks": sum(i["chunks"] for i in listed)}
 
 
 def measure(sizes: list[int], words_per_cue: int) -> list[dict]:
@@ -86,8 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     configure_environment()
     rows = measure(sorted(args.cues), args.words_per_cue)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "bench_memory.json").write_text(json.dumps({"words_per_cue": args.words_per_cue, "rows": rows}, indent=2))
+    write_report("bench_memory", {"words_per_cue": args.words_per_cue, "rows": rows})
     base = rows[0]["peak_mib"]
     print(f"\n{'cues':>8} {'chunks':>7} {'peak MiB':>9} {'above ' + str(rows[0]['cues']) + ' cues':>15} {'time s':>7}")
     for row in rows:

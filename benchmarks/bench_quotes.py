@@ -26,14 +26,13 @@ The report is printed and written as JSON to benchmarks/out/bench_quotes.json.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import tempfile
 from collections import Counter
 from pathlib import Path
 
-from bench_answers import ANSWER_EVAL, samples_archive, services  # noqa: E402 - benchmarks/ is on sys.path
-from common import OUT, configure_environment, load_jsonl  # noqa: E402
+from bench_answers import ANSWER_EVAL, samples_archive, services
+from harness import configure_environment, load_jsonl, write_report
 
 MIN_QUOTE_WORDS = 3
 
@@ -110,8 +109,7 @@ def main() -> None:
     configure_environment()
     report = measure(args.passes)
     report["summary"] = s = summarise(report)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "bench_quotes.json").write_text(json.dumps(report, indent=2))
+    write_report("bench_quotes", report)
     total = max(1, s["proposed"])
     print(f"\nSmolLM2-135M, {report['questions']} questions x {report['passes']}: {s['proposed']} quotes proposed")
     for key in ("kept", "repaired", "removed"):

@@ -20,7 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from common import OUT, ROOT, configure_environment, load_jsonl, percentile  # noqa: E402 - benchmarks/ on sys.path
+from harness import CORPUS_ARCHIVE, DATA, configure_environment, percentile, questions, require_archive
 
 NEAREST = 10
 
@@ -44,26 +44,25 @@ def describe(name: str, values: list[float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--archive", type=Path, default=OUT / "corpus-archive")
+    parser.add_argument("--archive", type=Path, default=CORPUS_ARCHIVE)
     args = parser.parse_args()
-    if not (args.archive / "chroma.sqlite3").exists():
-        sys.exit(f"no archive at {args.archive}: run benchmarks/bench_search.py first, or pass --archive DIR")
+    archive = require_archive(args.archive)
     configure_environment()
     from onrecord.search.config import Settings
     from onrecord.search.retrieval.embedder import embedder_for
     from onrecord.search.retrieval.searcher import DENSE_FLOOR, WEAK_BELOW
     from onrecord.search.store import open_archive
 
-    store = open_archive(Settings(archive=args.archive))
+    store = open_archive(Settings(archive=archive))
     embedder, chunks = embedder_for(Settings(), store.embed_model), store.chunks()
     ids = {Path(i.source).name: i.id for i in store.list()}
     relevant = []
-    for q in load_jsonl(ROOT / "benchmarks" / "data" / "search_eval.jsonl"):
+    for q in questions():
         sim = relevant_similarity(nearest(chunks, embedder, q["question"]), ids[q["episode"]], q["start"], q["end"])
         if sim is not None:
             relevant.append(sim)
     offtopic = [nearest(chunks, embedder, q)[0][1]
-                for q in (ROOT / "benchmarks" / "data" / "offtopic_queries.txt").read_text().splitlines() if q.strip()]
+                for q in (DATA / "offtopic_queries.txt").read_text().splitlines() if q.strip()]
     describe("relevant hits (on-topic questions)", relevant)
     describe("nearest chunk (off-topic queries)", offtopic)
     levels = {DENSE_FLOOR: "  <- DENSE_FLOOR (dropped below)", WEAK_BELOW: "  <- WEAK_BELOW (weak below)"}

@@ -28,22 +28,21 @@ import subprocess
 import sys
 import time
 import types
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from common import CACHE, DEFAULT_CORPUS, ROOT, configure_environment, load_jsonl, onrecord, require_dir
-
-sys.path.insert(0, str(ROOT))
+from harness import (
+    CACHE, DATA, DEFAULT_CORPUS, ROOT, configure_environment, join_episodes, load_jsonl, onrecord, require_dir)
 
 BEFORE = "b3e940a"
-DATA = ROOT / "benchmarks" / "data"
 SAMPLES = ("ocean-podcast.mp3", "rockets-interview.mp3")
 CLOCK_SECONDS = 300.0
 TARGETS = {"1 h": 10.0, "3 h": 30.0}
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--penalty", type=float, nargs="*", default=[], help="extra penalties to try (tuning)")
@@ -52,82 +51,99 @@ def main() -> int:
     parser.add_argument("--llm-url", help="an OpenAI-compatible server: measure how often its topics are kept")
     parser.add_argument("--llm-model", default="local", help="the model name to ask it for")
     parser.add_argument("--llm-documents", type=int, default=4, help="how many documents to write up with it")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
     configure_environment()
     corpus = require_dir(args.corpus, "the Talk Python transcripts", "--corpus")
     docs = _references(corpus)
     archive_dir = CACHE / "topics-archive"
     _ingest(archive_dir, [corpus / d["episode"] for d in docs if d["episode"] not in SAMPLES] +
             [ROOT / "samples" / s for s in SAMPLES])
-
     from onrecord.search.writeups import topics
+
+    penalties = [topics.PENALTY, *args.penalty]
+    rows, asides = _sections(archive_dir, docs, penalties, args.show_ads)
+    _report(rows, penalties)
+    print(f"\nsponsor reads (>= 20 s) found: {asides['found']}/{asides['reads']}; topics that are mostly an ad: "
+          f"{asides['ads_as_topics']}/{asides['topics']}")
+    _calibration(archive_dir)
+    if args.llm_url:
+        _with_llm(archive_dir, args.llm_url, args.llm_model, [Path(d["episode"]).stem for d in docs],
+                  args.llm_documents)
+    return 1 if args.speed and _speed(archive_dir, corpus, docs) else 0
+
+
+def _sections(archive_dir: Path, docs: list[dict], penalties: list[float], show_ads: bool) -> tuple[list, Counter]:
+    """Every document's section starts scored three ways (and "after" once per penalty); what was set aside."""
     from onrecord.search.config import Settings
     from onrecord.search.retrieval.embedder import embedder_for
+    from onrecord.search.retrieval.searcher import Searcher
     from onrecord.search.store import open_archive
-    from onrecord.search.writeups.writeup import outline
 
     settings = Settings(archive=archive_dir)
     archive = open_archive(settings)
     embedder = embedder_for(settings, archive.embed_model)
     by_title = {i.title: i for i in archive.list()}
-    from onrecord.search.retrieval.searcher import Searcher
-
     rarity = Searcher(archive, embedder).keyword_index().rarity
-    old = _before_module()
-    rows, found, ads_as_topics, reads, checked = [], 0, 0, 0, 0
-    penalties = [topics.PENALTY, *args.penalty]
+    old, rows, asides = _before_module(), [], Counter()
     for doc in docs:
         interview = by_title[Path(doc["episode"]).stem]
-        segments = list(archive.segments(interview))
-        stored = archive.chunk_vectors(interview)
-        duration = doc["duration"]
-        ref = doc["starts"]
-        row = {"doc": doc["episode"][:28], "ref": len(ref)}
-        row["clock"] = _scores(ref, list(np.arange(0, duration, CLOCK_SECONDS)), duration)
-        vectors = _segment_vectors(embedder, segments, interview.id)
-        spans = old.split_topics(segments, vectors)
-        row["before"] = _scores(ref, [segments[s.first].start for s in spans], duration)
-        for penalty in penalties:
-            topics.PENALTY = penalty
-            made = outline(segments, embedder, stored, rarity)
-            starts = [made.sentences[s.first].start for s in made.sections]
-            row[f"after p={penalty}"] = _scores(ref, starts, duration)
-            if penalty == penalties[0]:
-                kept = made
-        topics.PENALTY = penalties[0]
-        row["n"] = sum(s.kind == "topic" for s in kept.sections)
-        sponsor = _mask(kept, "sponsor", duration)
-        for a, b in doc["sponsors"]:
-            if b - a >= 20:
-                reads += 1
-                found += sponsor[int(a):int(b)].mean() > 0.5
-        for s in kept.sections:
-            if s.kind == "topic" and args.show_ads:
-                a, b = int(kept.sentences[s.first].start), int(kept.sentences[s.last].end) + 1
-                share = np.mean([any(x <= t < y for x, y in doc["sponsors"]) for t in range(a, b)]) if b > a else 0
-                if share > 0.5:
-                    print(f"topic that is mostly an ad: {doc['episode']} {a}-{b}: {s.title}")
-        ad = np.zeros(int(duration) + 1, dtype=bool)
-        for a, b in doc["sponsors"]:
-            ad[int(a):int(b)] = True
-        for s in kept.sections:
-            if s.kind == "topic":
-                checked += 1
-                a, b = int(kept.sentences[s.first].start), int(kept.sentences[s.last].end) + 1
-                ads_as_topics += ad[a:b].mean() > 0.5 if b > a else 0
-        row["titles"] = [s.title for s in kept.sections if s.kind == "topic"]
-        row["ref_titles"] = doc["titles"]
+        row, kept = _document(doc, interview, archive, embedder, rarity, old, penalties)
+        asides += _asides(doc, kept, show_ads)
         rows.append(row)
-    _report(rows, penalties)
-    print(f"\nsponsor reads (>= 20 s) found: {found}/{reads}; topics that are mostly an ad: {ads_as_topics}/{checked}")
-    _calibration(archive_dir)
-    if args.llm_url:
-        _with_llm(archive_dir, args.llm_url, args.llm_model, [Path(d["episode"]).stem for d in docs],
-                  args.llm_documents)
-    missed = 0
-    if args.speed:
-        missed = _speed(archive_dir, corpus, docs)
-    return 1 if missed else 0
+    return rows, asides
+
+
+def _document(doc: dict, interview, archive, embedder, rarity, old, penalties: list[float]) -> tuple[dict, object]:
+    """One document's scores per method, its topic titles, and the outline the first penalty made."""
+    from onrecord.search.writeups import topics
+    from onrecord.search.writeups.writeup import outline
+
+    segments = list(archive.segments(interview))
+    stored = archive.chunk_vectors(interview)
+    duration, ref = doc["duration"], doc["starts"]
+    row = {"doc": doc["episode"][:28], "ref": len(ref)}
+    row["clock"] = _scores(ref, list(np.arange(0, duration, CLOCK_SECONDS)), duration)
+    spans = old.split_topics(segments, _segment_vectors(embedder, segments, interview.id))
+    row["before"] = _scores(ref, [segments[s.first].start for s in spans], duration)
+    made = {}
+    for penalty in penalties:
+        topics.PENALTY = penalty
+        made[penalty] = outline(segments, embedder, stored, rarity)
+        starts = [made[penalty].sentences[s.first].start for s in made[penalty].sections]
+        row[f"after p={penalty}"] = _scores(ref, starts, duration)
+    topics.PENALTY = penalties[0]
+    kept = made[penalties[0]]
+    row["n"] = sum(s.kind == "topic" for s in kept.sections)
+    row["titles"] = [s.title for s in kept.sections if s.kind == "topic"]
+    row["ref_titles"] = doc["titles"]
+    return row, kept
+
+
+def _asides(doc: dict, kept, show_ads: bool) -> Counter:
+    """Annotated sponsor reads of >= 20 s found (over half their time set aside as sponsor); topics that are
+    mostly an annotated ad."""
+    duration, counts = doc["duration"], Counter()
+    sponsor = _mask(kept, "sponsor", duration)
+    for a, b in doc["sponsors"]:
+        if b - a >= 20:
+            counts["reads"] += 1
+            counts["found"] += sponsor[int(a):int(b)].mean() > 0.5
+    ad = np.zeros(int(duration) + 1, dtype=bool)
+    for a, b in doc["sponsors"]:
+        ad[int(a):int(b)] = True
+    for s in kept.sections:
+        if s.kind == "topic":
+            a, b = int(kept.sentences[s.first].start), int(kept.sentences[s.last].end) + 1
+            mostly_ad = b > a and ad[a:b].mean() > 0.5
+            counts["topics"] += 1
+            counts["ads_as_topics"] += mostly_ad
+            if mostly_ad and show_ads:
+                print(f"topic that is mostly an ad: {doc['episode']} {a}-{b}: {s.title}")
+    return counts
 
 
 def _segment_vectors(embedder, segments, key: str) -> np.ndarray:
@@ -149,11 +165,11 @@ OFF_TOPIC = ("quantum chromodynamics lattice gauge", "gardening tomatoes compost
 
 def _calibration(archive_dir: Path) -> None:
     """The best passage's similarity for subjects discussed and not: summary.RELEVANT must lie between."""
-    from onrecord.search.writeups import summary
+    from onrecord import Onrecord
     from onrecord.search.config import Settings
-    from onrecord.ui.cli import _summarizer
+    from onrecord.search.writeups import summary
 
-    summarizer = _summarizer(Settings(archive=archive_dir))
+    summarizer = Onrecord(Settings(archive=archive_dir)).summarizer()
     best = {}
     for subject in ON_TOPIC + OFF_TOPIC:
         hits = summarizer.answerer.searcher.search(subject, limit=40)
@@ -173,11 +189,12 @@ def _calibration(archive_dir: Path) -> None:
 def _with_llm(archive_dir: Path, url: str, model: str, titles: list[str], count: int) -> None:
     """Write up the samples and the first episodes with a model; a topic is kept when its title and summary are
     the model's (grounded in the topic), else it falls back to the extractive one."""
+    from onrecord import Onrecord
     from onrecord.search.config import Settings
-    from onrecord.ui.cli import _summarizer
 
-    summarizer = _summarizer(Settings(archive=archive_dir, llm_base_url=url, llm_model=model, llm_timeout=600))
-    plain = _summarizer(Settings(archive=archive_dir))
+    with_model = Settings(archive=archive_dir, llm_base_url=url, llm_model=model, llm_timeout=600)
+    summarizer = Onrecord(with_model).summarizer()
+    plain = Onrecord(Settings(archive=archive_dir)).summarizer()
     chosen = [t for t in titles if t in ("ocean-podcast", "rockets-interview")] + \
         [t for t in titles if t not in ("ocean-podcast", "rockets-interview")][:count]
     kept = total = 0
@@ -282,7 +299,7 @@ def _speed(archive_dir: Path, corpus: Path, docs: list[dict]) -> int:
     episodes = [d["episode"] for d in docs if d["episode"] not in SAMPLES][:3]
     joined = CACHE / "three-hours.vtt"
     if not joined.exists():
-        _join([corpus / e for e in episodes], joined)
+        join_episodes([corpus / e for e in episodes], joined)
         subprocess.run(onrecord("--archive", str(archive_dir), "ingest", str(joined), "--json"), check=True,
                        stdout=subprocess.DEVNULL)
     missed = 0
@@ -295,24 +312,6 @@ def _speed(archive_dir: Path, corpus: Path, docs: list[dict]) -> int:
         missed += not ok
         print(f"extractive write-up of {label}: {took:.1f} s (target {TARGETS[label]:.0f} s{'' if ok else ', MISSED'})")
     return missed
-
-
-def _join(files: list[Path], out: Path) -> None:
-    from onrecord.ingest.captions import parse_vtt
-
-    lines, offset = ["WEBVTT", ""], 0.0
-    for f in files:
-        segments = parse_vtt(f.read_text(), f.stem).segments
-        for c in segments:
-            lines += [f"{_ts(c.start + offset)} --> {_ts(c.end + offset)}", c.text, ""]
-        offset += segments[-1].end + 1
-    out.write_text("\n".join(lines))
-
-
-def _ts(seconds: float) -> str:
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{int(h):02d}:{int(m):02d}:{s:06.3f}"
 
 
 if __name__ == "__main__":

@@ -14,28 +14,26 @@ are ingested and asked too ("plain").
 
 Reported, side by side with the ratio after/before: chunks per hour of talk, the share of chunks under ten
 tokens, chunk size percentiles (tokens), Success@1, Success@5 and MRR@10. A hit is correct when it is from the
-episode and overlaps the answer's window widened by SLACK_S each side (as in bench_search.py).
+episode and overlaps the answer's window widened by harness.SLACK_S each side (as in bench_search.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import json
 import random
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from common import DEFAULT_CORPUS, OUT, ROOT, configure_environment, load_jsonl, require_dir  # noqa: E402
+from harness import (
+    DEFAULT_CORPUS, configure_environment, first_correct_rank, print_table, questions, rank_metrics, ratio,
+    require_dir, searcher, write_report)
 
-sys.path.insert(0, str(ROOT))
 
 SPEAKERS = ("Ana", "Ben", "Chen", "Dev")
 BACKCHANNELS = ("Yeah.", "Right.", "Mm-hmm.", "Okay.", "Sure.", "Exactly.", "Yes.", "Uh-huh.")
-SLACK_S = 5.0
 MODES = ("hybrid", "semantic")
 
 
@@ -89,27 +87,14 @@ def build(folder: Path, archive_dir: Path, min_tokens: int | None) -> dict:
             "tokens_p10_p50_p90": [int(np.percentile(tokens, q)) for q in (10, 50, 90)]}
 
 
-def quality(archive_dir: Path, questions: list[dict]) -> dict:
-    from onrecord.search.config import Settings
-    from onrecord.search.retrieval.embedder import embedder_for
-    from onrecord.search.retrieval.searcher import Searcher
-    from onrecord.search.store import open_archive
-
-    settings = Settings(archive=archive_dir)
-    archive = open_archive(settings)
-    searcher = Searcher(archive, embedder_for(settings, archive.embed_model), settings.cache_dir)
-    ids = {Path(i.source).stem: i.id for i in archive.list()}
+def quality(archive_dir: Path, asked: list[dict]) -> dict:
+    reader = searcher(archive=archive_dir)
+    ids = {Path(i.source).stem: i.id for i in reader.archive.list()}
     report = {}
     for mode in MODES:
-        ranks = []
-        for q in questions:
-            hits = searcher.search(q["question"], limit=10, mode=mode)
-            good = [n for n, h in enumerate(hits, 1) if h.interview_id == ids[Path(q["episode"]).stem]
-                    and h.start <= q["end"] + SLACK_S and h.end >= q["start"] - SLACK_S]
-            ranks.append(good[0] if good else None)
-        report[mode] = {"success_at_1": round(sum(r == 1 for r in ranks) / len(ranks), 3),
-                        "success_at_5": round(sum(r is not None and r <= 5 for r in ranks) / len(ranks), 3),
-                        "mrr_at_10": round(sum(1 / r for r in ranks if r) / len(ranks), 3)}
+        ranks = [first_correct_rank(reader.search(q["question"], limit=10, mode=mode), ids[Path(q["episode"]).stem], q)
+                 for q in asked]
+        report[mode] = {k: round(v, 3) for k, v in rank_metrics(ranks).items()}
     return report
 
 
@@ -122,11 +107,11 @@ def main() -> None:
     args = parser.parse_args()
     corpus = require_dir(args.corpus, "the podcast corpus", "--corpus")
     configure_environment()
-    all_questions = load_jsonl(ROOT / "benchmarks" / "data" / "search_eval.jsonl")
+    all_questions = questions()
     episodes = list(dict.fromkeys(q["episode"] for q in all_questions))[: args.episodes]
-    questions = [q for q in all_questions if q["episode"] in episodes]
+    asked = [q for q in all_questions if q["episode"] in episodes]
     rng = random.Random(args.seed)
-    report: dict = {"episodes": len(episodes), "questions": len(questions)}
+    report: dict = {"episodes": len(episodes), "questions": len(asked)}
     with tempfile.TemporaryDirectory(prefix="bench-turns-") as tmp:
         meetings, plain = Path(tmp) / "meetings", Path(tmp) / "plain"
         meetings.mkdir()
@@ -138,24 +123,21 @@ def main() -> None:
                                             ("plain", plain, None)):
             print(f"{variant}: ingesting {len(episodes)} episodes ...", flush=True)
             report[variant] = build(source, Path(tmp) / variant, min_tokens)
-            report[variant] |= quality(Path(tmp) / variant, questions)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "bench_turns.json").write_text(json.dumps(report, indent=2) + "\n")
+            report[variant] |= quality(Path(tmp) / variant, asked)
+    write_report("bench_turns", report)
     print_report(report)
 
 
 def print_report(report: dict) -> None:
     variants = [report[v] for v in ("before", "after", "plain")]
     print(f"\n{report['episodes']} meeting-like episodes, {report['questions']} questions\n")
-    print(f"{'':34}{'before':>10}{'after':>10}{'after/before':>14}{'plain':>10}")
     rows = [("chunks per hour", [v["chunks_per_hour"] for v in variants]),
             ("share of chunks < 10 tokens", [v["under_10_tokens"] for v in variants])]
     rows += [(f"chunk tokens p{q}", [v["tokens_p10_p50_p90"][n] for v in variants]) for n, q in enumerate((10, 50, 90))]
     for mode in MODES:
         rows += [(f"{mode} {k}", [v[mode][k] for v in variants]) for k in ("success_at_1", "success_at_5", "mrr_at_10")]
-    for name, (b, a, p) in rows:
-        ratio = f"{a / b:.2f}" if b else "-"
-        print(f"{name:34}{b:>10}{a:>10}{ratio:>14}{p:>10}")
+    print_table(["", "before", "after", "after/before", "plain"],
+                [[name, b, a, ratio(a, b), p] for name, (b, a, p) in rows])
 
 
 if __name__ == "__main__":
