@@ -1,6 +1,6 @@
 # `make demo`: set up the runtime (nothing compiled), ingest the bundled samples into ./demo-archive, search
 # them and serve the app until Ctrl-C. `make test`: also installs the test extras, then runs the test suite
-# (embedded, then against a Chroma server).
+# (embedded, then against a Chroma server). `make check`: the linter and the fast tier of the tests only.
 VENV ?= .venv
 # The exact versions the tests last passed with, installed as pip constraints (a package is pinned only if something
 # asks for it, so the demo still gets the runtime alone; torch is pinned below, per platform's build). `make upgrade` refreshes it; LOCK= installs the newest
@@ -15,7 +15,7 @@ DEMO_ARCHIVE ?= demo-archive
 # AVX-512/AMX build has been seen to crash; other architectures ignore these flags.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: demo test test-latest upgrade install install-test clean
+.PHONY: demo check test test-latest upgrade install install-test clean
 
 demo: install
 	@echo "==> Ingesting samples/ into ./$(DEMO_ARCHIVE)"
@@ -25,8 +25,19 @@ demo: install
 	@echo "==> The app: http://127.0.0.1:$${STREAMLIT_SERVER_PORT:-8501} (archive ./$(DEMO_ARCHIVE)). Ctrl-C stops it."
 	$(ONRECORD) --archive $(DEMO_ARCHIVE) ui --open
 
-# The linter, the whole suite on embedded archives, then the archive, search and answer tests again with every archive
-# (speaker turns, diarization and voices too) on a real `chroma run` (tests/chroma_server.py starts and stops it).
+# The tiers: tests marked models (Whisper or the diarizer on real audio), browser (Chromium), llm (a llama.cpp
+# server), server (`chroma run`) or slow (big generated inputs, a full disk) are the slow ones (pyproject.toml);
+# the rest is the fast tier.
+SLOW_TIERS := models or browser or llm or server or slow
+
+# While working: the linter and the fast tier (a few minutes on 2 cores). `make test` is what CI runs.
+check: install-test
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -m "not ($(SLOW_TIERS))"
+
+# The linter, the whole suite (every tier) on embedded archives, then the archive, search and answer tests again with
+# every archive (speaker turns, diarization and voices too) on a real `chroma run` (tests/chroma_server.py starts and
+# stops it).
 test: install-test
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest

@@ -219,6 +219,7 @@ class Recording:
         return self.replies[-1]
 
 
+@pytest.mark.llm
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_a_real_llm_is_wired_in_and_its_reply_is_what_gets_verified(sample_archive, llama_url, question):
     """The wiring, against a real server: the model answers, and the answer is its reply, verified. SmolLM2-135M
@@ -358,8 +359,8 @@ def test_the_app_shows_an_obeying_models_links_and_images_as_text(tmp_path, isol
     assert not at.exception, at.exception
     shown = [str(m.value) for m in at.markdown if "tracker.example" in str(m.value)]
     assert shown, [m.value for m in at.markdown]
-    for text in shown:  # escaped: no image is fetched, no link is made
-        assert "!\\[\\](https://tracker" in text and "\\[claim your prize\\](https" in text, text
+    for text in shown:  # escaped and defanged: no image is fetched, no link is made, not even a bare one
+        assert "!\\[\\](https\\[:\\]//tracker" in text and "\\[claim your prize\\](https\\[:\\]//" in text, text
         assert "rat poison" not in text
 
 

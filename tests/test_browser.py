@@ -15,6 +15,8 @@ import pytest
 from conftest import ONRECORD, ROOT, run_cli
 from llm_servers import free_port
 
+pytestmark = pytest.mark.browser
+
 # Debian's chromium on PATH, or wherever ONRECORD_CHROMIUM points.
 CHROMIUM = shutil.which(os.environ.get("ONRECORD_CHROMIUM", "chromium"))
 # Autoplay allowed: a page that started audio by itself would be heard, so the tests that it never does can fail.

@@ -212,7 +212,7 @@ def test_title_delete_and_unknown_ids(tmp_path):
     for command in (["show", "nope"], ["export", "nope"], ["delete", "nope"]):
         done = run_cli(*command)
         assert done.returncode == 1 and done.stderr.startswith("error: no interview matches 'nope'")
-    gone = run_cli("delete", added["interview_id"][:6], "--json")
+    gone = run_cli("delete", added["interview_id"][:6], "--yes", "--json")
     assert json.loads(gone.stdout) == {"deleted": added["interview_id"], "title": "Roof farming"}
     assert json.loads(run_cli("list", "--json").stdout) == []
     again = json_lines(run_cli("ingest", str(vtt), "--json").stdout)[0]

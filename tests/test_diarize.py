@@ -50,6 +50,7 @@ def test_a_single_voice_is_one_speaker_and_speakers_are_listed(sample_archive):
     assert listed["rockets-interview"]["speakers"] == ["Speaker 1", "Speaker 2"]
 
 
+@pytest.mark.models
 def test_no_diarize_and_a_known_count(tmp_path, isolated_archive):
     rockets = str(SAMPLES / "rockets-interview.mp3")
     done = run_cli("ingest", rockets, "--no-diarize", "--json")
@@ -70,6 +71,7 @@ def _wav(path, seconds: float, audio: np.ndarray | None = None):
     return path
 
 
+@pytest.mark.models
 def test_a_clip_too_short_to_tell_voices_apart_is_stored_without_speakers(tmp_path, isolated_archive):
     from faster_whisper import decode_audio
 
@@ -115,6 +117,7 @@ def test_labels_follow_first_appearance_and_a_known_count_merges_the_closest_voi
     assert [(t.start, t.end, t.speaker) for t in merged] == [(0, 4, "Speaker 1"), (5, 9, "Speaker 2")]
 
 
+@pytest.mark.models
 def test_diarize_adds_speakers_to_recordings_already_in_the_archive(isolated_archive, scripts):
     rockets = "rockets-interview.mp3"
     assert run_cli("ingest", str(SAMPLES / rockets), str(SAMPLES / "transcripts"), "--no-diarize").returncode == 0
@@ -134,6 +137,7 @@ def test_diarize_adds_speakers_to_recordings_already_in_the_archive(isolated_arc
     assert hit["speaker"] == "Speaker 2" and hit["context_before"] == "How do you bring a booster back?"
 
 
+@pytest.mark.models
 def test_a_voice_named_in_one_recording_is_recognised_in_the_next_and_can_be_undone(isolated_archive):
     """The samples' interviewer is one voice in every interview; each guest is another, shared voice."""
     assert run_cli("ingest", str(SAMPLES / "rockets-interview.mp3")).returncode == 0
@@ -154,6 +158,7 @@ def test_a_voice_named_in_one_recording_is_recognised_in_the_next_and_can_be_und
     assert [r["name"] for r in bikes] == [None, None], "...so nothing is recognised"
 
 
+@pytest.mark.models
 def test_a_diarizer_that_fails_costs_the_speakers_not_the_interview(isolated_archive):
     """A real failure of the real diarizer: asked for CUDA on a machine without it, while Whisper runs on the CPU."""
     import torch
@@ -177,6 +182,7 @@ def test_a_diarizer_that_fails_costs_the_speakers_not_the_interview(isolated_arc
     assert interview.speakers == () and interview.segments > 5
 
 
+@pytest.mark.models
 def test_stereo_music_is_one_clear_line(tmp_path, isolated_archive):
     """Three steady tones in stereo: no voice for Whisper's VAD or the diarizer, so no speech, and no crash."""
     t = np.arange(16000 * 12) / 16000

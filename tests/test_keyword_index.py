@@ -59,6 +59,7 @@ def _searcher(archive, tmp_path) -> Searcher:
     return Searcher(archive, _NoEmbedder(), tmp_path / "cache")
 
 
+@pytest.mark.slow
 def test_an_archive_whose_100_interviews_hold_50k_chunks_is_searched_by_keyword(archive, tmp_path):
     """A read of 100 interviews' chunks at once failed with "too many SQL variables" at this size."""
     for n in range(100):

@@ -13,7 +13,7 @@ from onrecord.ingest.captions import parse_srt, parse_vtt
 from onrecord.ingest.media import probe
 from onrecord.ingest.metadata import clean_title, date_in_name, opening_date, recorded_date
 
-HASHED = "692502244f"  # how the app prefixes an upload (ui/app/uploads.py): 10 hex of its sha256
+HASHED = "692502244f"  # how the app prefixes an upload (core/uploads.py): 10 hex of its sha256
 
 
 def _vtt(*cues: tuple[float, str], header: str = "WEBVTT") -> str:
@@ -151,6 +151,7 @@ def test_an_explicit_title_wins(tmp_path):
     assert _listed()[path.name]["title"] == "JFK, 1961"
 
 
+@pytest.mark.models
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg to write tags")
 def test_media_are_titled_and_dated_by_their_tags_else_their_name(tmp_path):
     tagged = tmp_path / "packaging-talk.m4a"

@@ -27,6 +27,7 @@ def spanish_script() -> dict:
     return json.loads((FIXTURES / "spanish-interview.json").read_text())
 
 
+@pytest.mark.models
 def test_spanish_speech_with_base_is_stored_as_spanish_and_found_by_its_words(spanish_script):
     done = run_cli("ingest", str(SPANISH), "--whisper-model", "base", "--no-diarize", "--json")
     assert done.returncode == 0, done.stderr[-800:]

@@ -68,6 +68,7 @@ def _visible_is_complete(archive: Path, clean: dict) -> None:
         assert len(export["segments"]) == item["segments"]
 
 
+@pytest.mark.models
 def test_sigkill_at_many_points_then_a_rerun_equals_a_clean_run(tmp_path):
     sources = _batch(tmp_path / "batch")
     began = time.time()
@@ -122,6 +123,7 @@ def _long_speech(path: Path, repeats: int = 6) -> Path:
     return path
 
 
+@pytest.mark.models
 def test_ctrl_c_exits_cleanly_and_leaves_nothing_half_written(tmp_path):
     archive = tmp_path / "archive"
     speech = _long_speech(tmp_path / "long talk.wav")
@@ -136,6 +138,7 @@ def test_ctrl_c_exits_cleanly_and_leaves_nothing_half_written(tmp_path):
     assert rerun[0]["status"] == "added"
 
 
+@pytest.mark.slow
 def test_two_ingests_of_one_file_at_once_end_with_one_interview(tmp_path):
     archive = tmp_path / "archive"
     vtt = str(_vtt(tmp_path / "same.vtt", 1500, "bridges"))
@@ -146,6 +149,7 @@ def test_two_ingests_of_one_file_at_once_end_with_one_interview(tmp_path):
     assert len(state["listed"]) == 1 and len(state["chunks"]) == list(state["listed"].values())[0][1]
 
 
+@pytest.mark.slow
 def test_searches_and_answers_in_other_processes_while_an_ingest_writes(tmp_path):
     archive = tmp_path / "archive"
     first = _vtt(tmp_path / "first.vtt", 200, "lighthouses")
@@ -206,6 +210,7 @@ def test_an_archive_from_a_newer_onrecord_is_refused_not_touched(tmp_path):
     assert done.returncode == 1 and "schema 99, newer than this onrecord understands" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_transcript_with_100k_segments_streams_in_bounded_memory(tmp_path):
     """Pages and chunks are written as segments stream through, and the embedder runs at most TOKENS_PER_RUN
     padded tokens at once. Measured: about 0.4 GB peak, 0.13 GB above a 12-cue file; before the token budget,
@@ -262,6 +267,7 @@ def _three_hours(path: Path, speech_at: list[int]) -> Path:
     return path
 
 
+@pytest.mark.models
 def test_a_three_hour_recording_is_transcribed_in_bounded_memory(tmp_path):
     """Audio is decoded and transcribed in windows of a few minutes, cut at pauses: the peak must not grow with
     the length. faster-whisper's whole-file decoding peaked at 2.7 GB on this file; windows gave 0.7 GB,
@@ -325,6 +331,7 @@ def test_a_read_only_archive_folder_is_one_clear_line(tmp_path):
     assert [i["title"] for i in listed] == ["gardening"], "the archive is untouched"
 
 
+@pytest.mark.slow
 def test_a_full_disk_stops_writes_cleanly_and_a_rerun_completes(tmp_path):
     """A 64 MiB tmpfs, filled to just above onrecord's floor, then a big transcript: it must stop with one
     line per source, keep what was committed, and finish once space is freed. (Without the floor, Chroma's

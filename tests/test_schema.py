@@ -9,6 +9,8 @@ import shutil
 import tarfile
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, SAMPLES, json_lines, run_cli
 
 FIXTURE = ROOT / "tests" / "data" / "archive-schema1.tar.gz"
@@ -55,6 +57,7 @@ def test_migrate_keeps_everything_and_makes_media_portable(tmp_path):
     assert [r["status"] for r in added] == ["added", "skipped"]
 
 
+@pytest.mark.models
 def test_media_in_the_media_folder_is_stored_relative_to_it(tmp_path):
     first, second = tmp_path / "one", tmp_path / "two"
     for folder in (first, second):

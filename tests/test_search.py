@@ -104,13 +104,13 @@ def test_another_process_ingest_is_searchable_without_restart(tmp_path, isolated
     searcher = Searcher(archive, embedder_for(settings, "all-MiniLM-L6-v2"), settings.cache_dir)
     assert searcher.search("sailing boats") == []  # opened on an empty archive
     first = _vtt(tmp_path / "one.vtt", ["We talked about sourdough bread and starters.", "Flour matters."])
-    assert run_cli("ingest", str(first)).returncode == 0
+    assert run_cli("ingest", str(first), process=True).returncode == 0
     assert searcher.search("sailing boats", mode="keyword") == []
     second = _vtt(tmp_path / "two.vtt", ["Sailing boats need a good keel.", "The wind was strong."])
-    assert run_cli("ingest", str(second)).returncode == 0  # another process writes to the same archive
+    assert run_cli("ingest", str(second), process=True).returncode == 0  # another process writes to the same archive
     for mode in ("keyword", "semantic", "hybrid"):
         assert searcher.search("sailing boats", mode=mode)[0].title == "two"
-    run_cli("delete", "two")
+    assert run_cli("delete", "two", "--yes", process=True).returncode == 0
     assert all(h.title == "one" for h in searcher.search("sailing boats", mode="hybrid"))
 
 

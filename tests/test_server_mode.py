@@ -20,10 +20,11 @@ def server_url(tmp_path_factory):
         yield url
 
 
+@pytest.mark.server
 def test_ingest_in_one_process_and_read_in_others(server_url, tmp_path):
     env = {"ONRECORD_CHROMA_URL": server_url, "ONRECORD_ARCHIVE": str(tmp_path / "must-stay-unused")}
     added = json_lines(run_cli("ingest", str(SAMPLES / "transcripts"), str(SAMPLES / "rockets-interview.mp3"),
-                               "--json", env=env).stdout)
+                               "--json", env=env, process=True).stdout)
     assert [r["status"] for r in added] == ["added"] * 3
     listed = json.loads(run_cli("--chroma-url", server_url, "list", "--json").stdout)
     assert {i["title"] for i in listed} == {"gardening", "chess-podcast", "rockets-interview"}
@@ -55,6 +56,7 @@ def test_an_unreachable_server_is_one_clear_line(tmp_path):
     assert done.stderr.startswith("error: cannot reach Chroma at http://127.0.0.1:")
 
 
+@pytest.mark.server
 def test_a_server_that_goes_away_mid_ingest_fails_cleanly_and_resumes(tmp_path):
     from conftest import ROOT
 
@@ -85,6 +87,7 @@ def test_a_server_that_goes_away_mid_ingest_fails_cleanly_and_resumes(tmp_path):
         server.wait(timeout=30)
 
 
+@pytest.mark.server
 def test_workers_on_one_server_share_a_folder_without_doing_anything_twice(server_url, tmp_path):
     """Three ingests of the same folder at once, as three GPU workers would: each file is ingested once."""
     from conftest import ROOT
