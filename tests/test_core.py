@@ -172,6 +172,21 @@ def test_show_says_unknown_rather_than_none():
     assert "None" not in shown and "date: unknown" in shown
 
 
+def test_ctrl_c_on_serve_says_it_stopped(tmp_path):
+    """Not the ingest's "nothing half-written is visible": a server says it stopped, and exits 0."""
+    import signal
+
+    from conftest import ONRECORD
+
+    server = subprocess.Popen([*ONRECORD, "--archive", str(tmp_path / "archive"), "serve", "--port", "0", "--json"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert json.loads(server.stdout.readline())["url"].startswith("http://127.0.0.1:")
+    server.send_signal(signal.SIGINT)
+    _, stderr = server.communicate(timeout=60)
+    assert server.returncode == 0 and stderr.strip().endswith("stopped the API server"), stderr[-500:]
+    assert "half-written" not in stderr and "Traceback" not in stderr
+
+
 def test_the_version_is_onrecords_own_everywhere():
     import onrecord
     from onrecord.ui.mcp_server import build_server

@@ -47,7 +47,8 @@ def serve(ctx, host, port, allowed_hosts, as_json):
     logging["handlers"]["access"]["stream"] = "ext://sys.stderr"  # stdout is for --json alone
     config = uvicorn.Config(create_app(core, host, allowed_hosts), host=host, port=port, log_config=logging,
                             log_level="info", timeout_graceful_shutdown=5)
-    _server(config, as_json).run()
+    _server(config, as_json).run()  # uvicorn takes Ctrl-C (and TERM) itself, shuts down, and returns
+    click.echo("stopped the API server", err=True)
 
 
 def _server(config, as_json: bool):
