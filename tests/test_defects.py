@@ -247,7 +247,7 @@ def test_a_shared_app_reads_server_folders_only_under_its_roots(app, monkeypatch
     for outside in ("/", str(allowed / ".." / "allowed-not"), str(tmp_path)):
         next(t for t in at.text_input if t.label == "A folder on this server").input(outside)
         next(b for b in at.button if b.label == "Add to the archive").click().run()
-        assert "is outside the folders this app may read" in texts(at), outside
+        assert "is outside the folders this server may read" in texts(at), outside
     next(t for t in at.text_input if t.label == "A folder on this server").input(str(allowed))
     next(b for b in at.button if b.label == "Add to the archive").click().run()
     assert "outside the folders" not in texts(at) and at.session_state["jobs"], "inside a root: queued"
