@@ -5,7 +5,7 @@ they name; everything that arrives over a network goes through here, once, which
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -82,11 +82,10 @@ class InputPolicy:
         media = interview.media
         if not media or is_url(media) or self.media_file(interview) is not None:
             return interview
-        from dataclasses import replace
-
         return replace(interview, media=None)
 
     def media_file(self, interview: Interview) -> Path | None:
+        """The local file a player of `interview` may stream (its real path), or None."""
         media = interview.media
         if not media or is_url(media):
             return None
